@@ -1,0 +1,233 @@
+"""The Checker: every use case of the service, for the CLI and the web alike."""
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from checker import accounts
+from checker.accounts import Account, NewAccount
+from checker.errors import InvalidNumber, InvalidRequest, NotFound, Refused
+from checker.importing import MAX_ERRORS_LISTED, read_rows
+from checker.settings import Settings
+from checker.verdicts import Verdict
+from checker.warnings import (
+    MAX_REASON,
+    clean_text,
+    retention_cutoff,
+    warning_fields,
+)
+from data import Store
+from hashing import Hasher, Number, normalize
+
+CHANNELS = ("api", "web", "sms", "cli")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    skipped: int = 0
+    errors: list = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"imported": self.imported, "skipped": self.skipped, "errors": self.errors}
+
+
+class Checker:
+    def __init__(self, store: Store, hasher: Hasher, settings: Settings,
+                 key_fingerprint: str = "", today=date.today):
+        self.store = store
+        self.key_fingerprint = key_fingerprint
+        self.hasher = hasher
+        self.settings = settings
+        self.region = settings.default_region
+        self._today = today
+
+    def today(self) -> date:
+        return self._today()
+
+    # -- checks ------------------------------------------------------------
+
+    def parse(self, text) -> Number:
+        """The number as understood, or InvalidNumber. Costs the member nothing."""
+        return normalize(text, self.region)
+
+    def verdict(self, number: Number, channel: str) -> Verdict:
+        """Look a number up and count the check (a count only: never the number)."""
+        today = self.today()
+        rows = self.store.counting_warnings(
+            self.hasher.number_token(number),
+            retention_cutoff(today, self.settings.retention_days),
+        )
+        self.store.count_checks(today.isoformat(), channel, 1, 1 if rows else 0)
+        return Verdict.from_rows(number.international, rows)
+
+    # -- warnings ----------------------------------------------------------
+
+    def add_warning(self, actor: str, number_text, category, incident_date=None,
+                    region=None, summary=None, source="caseworker") -> int:
+        row = self._warning_row(actor, number_text, category, incident_date, region, summary, source)
+        with self.store.transaction():
+            warning_id = self.store.insert_warning(row)
+            self._audit(actor, "warning_added", warning_id=warning_id, category=row["category"])
+        return warning_id
+
+    def _warning_row(self, actor, number_text, category, incident_date, region, summary, source):
+        fields = warning_fields(
+            category, incident_date, region, summary, today=self.today(), region_code=self.region
+        )
+        return {
+            "token": self.hasher.number_token(self.parse(number_text)),
+            "category": fields.category,
+            "incident_date": fields.incident_date,
+            "region": fields.region,
+            "summary": fields.summary,
+            "source": source,
+            "status": "published",
+            "created_by": actor,
+            "created_at": utc_now(),
+        }
+
+    def withdraw(self, actor: str, warning_id, reason) -> dict:
+        reason = clean_text(reason, MAX_REASON, "reason", self.region)
+        if not reason:
+            raise InvalidRequest("A reason is required to withdraw a warning.")
+        with self.store.transaction():
+            warning = self.store.get_warning(_as_id(warning_id))
+            if warning is None:
+                raise NotFound(f"There is no warning {warning_id}.")
+            if warning["status"] == "published":
+                self.store.mark_withdrawn(warning["id"], utc_now(), reason)
+                self._audit(actor, "warning_withdrawn", warning_id=warning["id"], reason=reason)
+        return {"id": warning["id"], "status": "withdrawn"}
+
+    def purge(self, actor: str) -> int:
+        cutoff = retention_cutoff(self.today(), self.settings.retention_days)
+        with self.store.transaction():
+            purged = self.store.delete_warnings_before(cutoff)
+            self._audit(actor, "purge", purged=purged, before=cutoff)
+        return purged
+
+    def import_csv(self, actor: str, stream, skip_invalid: bool) -> ImportResult:
+        """All or nothing, unless ``skip_invalid``: then valid rows are stored, others listed."""
+        result = ImportResult()
+        try:
+            with self.store.transaction():
+                self.store.insert_warnings(self._import_rows(actor, stream, result))
+                if result.skipped and not skip_invalid:
+                    raise _Rollback
+                self._audit(actor, "import", imported=result.imported, skipped=result.skipped)
+        except _Rollback:
+            result.imported = 0
+        return result
+
+    def _import_rows(self, actor, stream, result: ImportResult):
+        for line, row in read_rows(stream):
+            try:
+                if "_error" in row:
+                    raise InvalidRequest(row["_error"].capitalize() + ".")
+                yield self._warning_row(
+                    actor, row["number"], row["category"], row["date"],
+                    row["region"] or None, row["summary"] or None, "import",
+                )
+                result.imported += 1
+            except (InvalidNumber, InvalidRequest) as exc:
+                result.skipped += 1
+                if len(result.errors) < MAX_ERRORS_LISTED:
+                    what = "invalid number: " if isinstance(exc, InvalidNumber) else ""
+                    result.errors.append({"line": line, "error": what + str(exc)})
+
+    # -- accounts ----------------------------------------------------------
+
+    def add_account(self, actor: str, role: str, name, phone=None, password=None) -> NewAccount:
+        name = _account_name(name)
+        token = accounts.new_token()
+        row = {
+            "name": name,
+            "role": role,
+            "token_hash": self.hasher.secret_hash(token),
+            "phone_token": self.hasher.number_token(self.parse(phone)) if phone else None,
+            "password_hash": self._password_hash(password),
+            "created_at": utc_now(),
+        }
+        try:
+            with self.store.transaction():
+                account_id = self.store.insert_account(row)
+                self._audit(actor, f"{role}_added", account_id=account_id, name=name,
+                            sms_phone=phone is not None)
+        except sqlite3.IntegrityError:
+            raise Refused(_duplicate_message(self.store, name)) from None
+        return NewAccount(account_id, name, token)
+
+    @staticmethod
+    def _password_hash(password):
+        if password is None:
+            return None
+        if not accounts.MIN_PASSWORD <= len(password) <= accounts.MAX_PASSWORD:
+            raise InvalidRequest(
+                f"A password needs {accounts.MIN_PASSWORD} to {accounts.MAX_PASSWORD} characters."
+            )
+        return accounts.hash_password(password)
+
+    def demo_account(self, actor: str, role: str) -> NewAccount:
+        """A demo account named demo-<role>, created or given a fresh token."""
+        name = f"demo-{role}"
+        existing = self.store.account_by("name", name)
+        if existing is None:
+            return self.add_account(actor, role, name)
+        token = accounts.new_token()
+        with self.store.transaction():
+            self.store.set_account(existing["id"], token_hash=self.hasher.secret_hash(token))
+            self._audit(actor, "token_reissued", account_id=existing["id"], name=name)
+        return NewAccount(existing["id"], name, token)
+
+    def authenticate(self, token) -> Account | None:
+        """The active account an access token belongs to, or None."""
+        if not isinstance(token, str) or not token.startswith(accounts.TOKEN_PREFIX):
+            return None
+        row = self.store.account_by("token_hash", self.hasher.secret_hash(token))
+        return _active_account(row)
+
+    # -- reading -----------------------------------------------------------
+
+    def stats(self) -> dict:
+        return self.store.counts(retention_cutoff(self.today(), self.settings.retention_days))
+
+    def audit_events(self, limit=None) -> list[dict]:
+        return self.store.events(limit)
+
+    def _audit(self, actor: str, action: str, **details) -> None:
+        self.store.add_event(utc_now(), actor, action, details)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _as_id(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound(f"There is no warning {value}.") from None
+
+
+def _account_name(name) -> str:
+    name = str(name or "").strip()
+    if not name or len(name) > accounts.MAX_NAME or not name.isprintable():
+        raise InvalidRequest(f"A name needs 1 to {accounts.MAX_NAME} printable characters.")
+    return name
+
+
+def _duplicate_message(store: Store, name: str) -> str:
+    if store.account_by("name", name) is not None:
+        return f"An account named {name!r} exists already."
+    return "That phone is registered to another account already."
+
+
+def _active_account(row) -> Account | None:
+    if row is None or not row["active"]:
+        return None
+    return Account(row["id"], row["name"], row["role"], row["language"])

@@ -1,0 +1,28 @@
+"""The answer to "any warnings for this number?"."""
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Verdict:
+    number: str  # the international format of what was understood
+    warnings: int
+    categories: list[str]
+    last_reported: str | None  # YYYY-MM of the latest incident that counts
+    regions: list[str]
+    summaries: list[str]
+
+    @classmethod
+    def from_rows(cls, international: str, rows) -> "Verdict":
+        """``rows`` are the counting warnings, newest first."""
+        return cls(
+            number=international,
+            warnings=len(rows),
+            categories=sorted({row["category"] for row in rows}),
+            last_reported=rows[0]["incident_date"][:7] if rows else None,
+            regions=sorted({row["region"] for row in rows if row["region"]}),
+            summaries=[row["summary"] for row in rows if row["summary"]],
+        )
+
+    def as_json(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,55 @@
+"""The schema, as numbered migrations. ``PRAGMA user_version`` records how far a database is."""
+
+MIGRATIONS = [
+    # 1: warnings keyed by number token, accounts, audit trail, check counters.
+    """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL CHECK (role IN ('member', 'caseworker')),
+        token_hash BLOB UNIQUE,
+        password_hash TEXT,
+        phone_token BLOB UNIQUE,
+        language TEXT NOT NULL DEFAULT 'nl',
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE warnings (
+        id INTEGER PRIMARY KEY,
+        token BLOB NOT NULL,
+        category TEXT NOT NULL,
+        incident_date TEXT NOT NULL,
+        region TEXT,
+        summary TEXT,
+        source TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'published'
+            CHECK (status IN ('published', 'withdrawn')),
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        withdrawn_at TEXT,
+        withdraw_reason TEXT
+    );
+    CREATE INDEX warnings_by_token ON warnings (token);
+    CREATE INDEX warnings_by_date ON warnings (incident_date);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        details TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE check_counts (
+        day TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        checks INTEGER NOT NULL DEFAULT 0,
+        hits INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, channel)
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,251 @@
+"""The Store: every query the domain needs, and nothing that sees a phone number.
+
+Writes go through one writable connection per thread, inside ``transaction()``
+(``BEGIN IMMEDIATE`` around sqlite-utils' ``db.atomic()``), so that several
+processes can write without deadlocking on a lock upgrade. Lookups use a
+separate read-only connection, which cannot write even by mistake.
+"""
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from data.schema import MIGRATIONS, SCHEMA_VERSION
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """The database cannot be used (missing, newer than this program, corrupt)."""
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+class Store:
+    def __init__(self, path):
+        self.path = Path(path)
+        self._local = threading.local()
+
+    # -- connections -------------------------------------------------------
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            _configure(conn)
+            conn.execute("PRAGMA journal_mode = WAL")
+            # Durable against process crashes; a power cut may lose the last commits.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            db = self._local.db = sqlite_utils.Database(conn)
+        return db
+
+    @property
+    def reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "reader", None)
+        if conn is None:
+            uri = self.path.absolute().as_uri() + "?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+            _configure(conn)
+            conn.row_factory = sqlite3.Row
+            self._local.reader = conn
+        return conn
+
+    def close(self) -> None:
+        for name in ("db", "reader"):
+            handle = getattr(self._local, name, None)
+            if handle is not None:
+                (handle.conn if name == "db" else handle).close()
+                setattr(self._local, name, None)
+
+    @contextmanager
+    def transaction(self):
+        """One all-or-nothing write; nested calls become savepoints."""
+        db = self.db
+        if db.conn.in_transaction:
+            with db.atomic():
+                yield db
+            return
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            with db.atomic():
+                yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        db.conn.execute("COMMIT")
+
+    # -- schema ------------------------------------------------------------
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> int:
+        """Bring the schema up to date; return how many migrations ran."""
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The database has schema version {version}, newer than this "
+                f"program knows ({SCHEMA_VERSION}). Upgrade the program."
+            )
+        with self.transaction() as db:
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+        return SCHEMA_VERSION - version
+
+    def require_current(self) -> None:
+        if not self.exists():
+            raise StoreError(f"No database at {self.path}. Run `checker init` first.")
+        version = self.schema_version()
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"The database has schema version {version}, this program needs "
+                f"{SCHEMA_VERSION}. Run `checker init` to migrate it."
+            )
+
+    # -- meta --------------------------------------------------------------
+
+    def get_meta(self, key: str):
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    # -- warnings ----------------------------------------------------------
+
+    def insert_warning(self, row: dict) -> int:
+        with self.transaction() as db:
+            return db["warnings"].insert(row).last_pk
+
+    def insert_warnings(self, rows) -> int:
+        """Insert many rows inside the caller's transaction; return how many."""
+        count = 0
+        table = self.db["warnings"]
+        for batch in _batches(rows, 1000):
+            table.insert_all(batch, batch_size=1000)
+            count += len(batch)
+        return count
+
+    def counting_warnings(self, token: bytes, since: str) -> list[sqlite3.Row]:
+        """Published warnings for a token with an incident date on or after ``since``."""
+        return self.reader.execute(
+            "SELECT category, incident_date, region, summary FROM warnings "
+            "WHERE token = ? AND status = 'published' AND incident_date >= ? "
+            "ORDER BY incident_date DESC, id DESC",
+            [token, since],
+        ).fetchall()
+
+    def get_warning(self, warning_id: int):
+        row = self.db.execute(
+            "SELECT id, category, incident_date, region, status FROM warnings WHERE id = ?",
+            [warning_id],
+        ).fetchone()
+        return dict(zip(("id", "category", "incident_date", "region", "status"), row)) if row else None
+
+    def mark_withdrawn(self, warning_id: int, at: str, reason: str) -> None:
+        self.db.execute(
+            "UPDATE warnings SET status = 'withdrawn', withdrawn_at = ?, withdraw_reason = ? "
+            "WHERE id = ? AND status = 'published'",
+            [at, reason, warning_id],
+        )
+
+    def delete_warnings_before(self, cutoff: str) -> int:
+        return self.db.execute(
+            "DELETE FROM warnings WHERE incident_date < ?", [cutoff]
+        ).rowcount
+
+    # -- accounts ----------------------------------------------------------
+
+    def insert_account(self, row: dict) -> int:
+        return self.db["accounts"].insert(row).last_pk
+
+    def set_account(self, account_id: int, **values) -> None:
+        self.db["accounts"].update(account_id, values)
+
+    def account_by(self, column: str, value):
+        assert column in ("token_hash", "phone_token", "name", "id")
+        cursor = self.reader.execute(
+            "SELECT id, name, role, active, language, password_hash FROM accounts "
+            f"WHERE {column} = ?",
+            [value],
+        )
+        row = cursor.fetchone()
+        return dict(row) if row else None
+
+    # -- audit -------------------------------------------------------------
+
+    def add_event(self, at: str, actor: str, action: str, details: dict) -> None:
+        self.db["audit"].insert(
+            {"at": at, "actor": actor, "action": action, "details": json.dumps(details)}
+        )
+
+    def events(self, limit: int | None = None) -> list[dict]:
+        sql = "SELECT at, actor, action, details FROM audit ORDER BY id DESC"
+        params: list = []
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [
+            {"at": at, "actor": actor, "action": action, **json.loads(details)}
+            for at, actor, action, details in self.db.execute(sql, params)
+        ]
+
+    # -- counters ----------------------------------------------------------
+
+    def count_checks(self, day: str, channel: str, checks: int, hits: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO check_counts (day, channel, checks, hits) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (day, channel) DO UPDATE SET "
+                "checks = checks + excluded.checks, hits = hits + excluded.hits",
+                [day, channel, checks, hits],
+            )
+
+    def counts(self, since: str) -> dict:
+        """Counts only, for statistics: never a token, never a number."""
+        one = lambda sql, *p: self.db.execute(sql, p).fetchone()[0] or 0  # noqa: E731
+        return {
+            "warnings": one(
+                "SELECT count(*) FROM warnings WHERE status = 'published' AND incident_date >= ?",
+                since,
+            ),
+            "withdrawn": one("SELECT count(*) FROM warnings WHERE status = 'withdrawn'"),
+            "expired": one(
+                "SELECT count(*) FROM warnings WHERE status = 'published' AND incident_date < ?",
+                since,
+            ),
+            "members": one(
+                "SELECT count(*) FROM accounts WHERE role = 'member' AND active = 1"
+            ),
+            "caseworkers": one(
+                "SELECT count(*) FROM accounts WHERE role = 'caseworker' AND active = 1"
+            ),
+            "checks": one("SELECT sum(checks) FROM check_counts"),
+            "hits": one("SELECT sum(hits) FROM check_counts"),
+        }
+
+
+def _batches(rows, size):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,64 @@
+"""The instance's secret key: 32 random bytes kept as 64 hex characters.
+
+There is no default key. Where it comes from, in order: an explicit hex value
+(``CHECKER_HASH_KEY``), an explicit file (``CHECKER_KEY_FILE``), the instance's
+``hash.key``. A fingerprint (a one-way derivation) identifies a key without
+revealing it; the database stores it so that a wrong key is refused.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from blake3 import blake3
+
+KEY_BYTES = 32
+_FINGERPRINT_CONTEXT = "sexwork-safety checker 2026-12-04 key fingerprint v1"
+
+
+class KeyProblem(Exception):
+    """The key is missing, unreadable or malformed. The message says what to do."""
+
+
+def parse_key_hex(text, source: str) -> bytes:
+    text = str(text).strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise KeyProblem(
+            f"The secret key from {source} must be {KEY_BYTES * 2} hexadecimal characters."
+        )
+    return key
+
+
+def fingerprint(key: bytes) -> str:
+    return blake3(key, derive_key_context=_FINGERPRINT_CONTEXT).hexdigest()[:16]
+
+
+def load_key(hex_value=None, key_file=None, instance_key_file=None) -> bytes:
+    """Load the key from the first source given; raise KeyProblem if there is none."""
+    if hex_value not in (None, ""):
+        return parse_key_hex(hex_value, "CHECKER_HASH_KEY")
+    path = Path(key_file) if key_file else Path(instance_key_file) if instance_key_file else None
+    if path is None or not path.exists():
+        where = f" (looked for {path})" if path else ""
+        raise KeyProblem(
+            "No secret key found" + where + ". Run `checker init` to create one, "
+            "or set CHECKER_HASH_KEY or CHECKER_KEY_FILE to the instance's key."
+        )
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeyProblem(f"Cannot read the key file {path}: {exc.__class__.__name__}") from None
+    return parse_key_hex(text, str(path))
+
+
+def generate_key_file(path) -> bytes:
+    """Write a new random key to ``path`` with mode 0600; never overwrite an existing file."""
+    key = secrets.token_bytes(KEY_BYTES)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key.hex() + "\n")
+    return key

@@ -1,0 +1,165 @@
+"""Reading phone numbers as people type them.
+
+Rules (see CONTRACT.md): after an optional ``tel:``, only digits, spaces and
+``+ ( ) - . /`` are allowed. phonenumbers would otherwise read trailing letters
+as a vanity number or an extension ("06 1234 5678 ok" parses as valid).
+Acceptance is ``is_valid_number``, not ``is_possible_number``.
+"""
+
+import re
+
+import phonenumbers
+from phonenumbers import Leniency, NumberParseException, PhoneNumberFormat, PhoneNumberMatcher
+from phonenumbers import ValidationResult as V
+
+MAX_INPUT_LENGTH = 64
+REMOVED = "[number removed]"
+
+_ALLOWED = re.compile(r"[0-9 +()\-./]+")
+_TEL_PREFIX = re.compile(r"^tel:", re.IGNORECASE)
+# Six or more digits, possibly separated by the characters people put between them.
+_DIGIT_RUN = re.compile(r"\+?\d(?:[\s\-./()]{0,3}\d){5,}")
+
+_MESSAGES = {
+    "empty": "No number was given.",
+    "bad_characters": (
+        "A number may contain only digits, spaces and + ( ) - . / "
+        "(no letters, words or extensions)."
+    ),
+    "too_short": "The number is too short.",
+    "too_long": "The number is too long.",
+    "invalid_country_code": "The country code is not valid.",
+    "not_a_number": "This does not look like a phone number.",
+    "invalid": "This is not a valid phone number for its country.",
+}
+
+_POSSIBILITY_REASONS = {
+    V.TOO_SHORT: "too_short",
+    V.INVALID_LENGTH: "invalid",
+    V.TOO_LONG: "too_long",
+    V.INVALID_COUNTRY_CODE: "invalid_country_code",
+}
+
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "invalid_country_code",
+    NumberParseException.NOT_A_NUMBER: "not_a_number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too_short",
+    NumberParseException.TOO_SHORT_NSN: "too_short",
+    NumberParseException.TOO_LONG: "too_long",
+}
+
+
+class InvalidNumber(ValueError):
+    """The text is not a valid phone number. The message never repeats the input."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(_MESSAGES[reason])
+
+
+class Number:
+    """A valid phone number. Its repr hides the digits so that it cannot leak into a log."""
+
+    __slots__ = ("e164", "international")
+
+    def __init__(self, e164: str, international: str):
+        self.e164 = e164
+        self.international = international
+
+    def __repr__(self) -> str:
+        return "Number(<hidden>)"
+
+    def __eq__(self, other):
+        return isinstance(other, Number) and other.e164 == self.e164
+
+    def __hash__(self):
+        return hash(self.e164)
+
+
+def normalize(text, region: str = "NL") -> Number:
+    """Read one number typed by a person, or raise InvalidNumber saying what was wrong."""
+    if not isinstance(text, str):
+        raise InvalidNumber("not_a_number")
+    text = _TEL_PREFIX.sub("", text.strip()).strip()
+    if not text:
+        raise InvalidNumber("empty")
+    if len(text) > MAX_INPUT_LENGTH:
+        raise InvalidNumber("too_long")
+    if not _ALLOWED.fullmatch(text):
+        raise InvalidNumber("bad_characters")
+    if not any(c.isdigit() for c in text):
+        raise InvalidNumber("not_a_number")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        raise InvalidNumber(_PARSE_REASONS.get(exc.error_type, "not_a_number")) from None
+    return _accept(parsed)
+
+
+def _accept(parsed) -> Number:
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidNumber(_why_invalid(parsed))
+    return Number(
+        phonenumbers.format_number(parsed, PhoneNumberFormat.E164),
+        phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL),
+    )
+
+
+def _why_invalid(parsed) -> str:
+    possibility = phonenumbers.is_possible_number_with_reason(parsed)
+    if possibility in (V.IS_POSSIBLE, V.INVALID_LENGTH):
+        # A length that some short numbers have, or one in a gap between allowed
+        # lengths: compare with a typical number of the country to say why.
+        region = phonenumbers.region_code_for_country_code(parsed.country_code)
+        example = phonenumbers.example_number(region)
+        if example is not None:
+            typical = len(phonenumbers.national_significant_number(example))
+            actual = len(phonenumbers.national_significant_number(parsed))
+            if actual != typical:
+                return "too_short" if actual < typical else "too_long"
+        return "invalid"
+    return _POSSIBILITY_REASONS.get(possibility, "invalid")
+
+
+def find_numbers(text: str, region: str = "NL", limit: int = 3) -> list[Number]:
+    """Valid numbers found in free text (an SMS body), in order, without repeats."""
+    found: list[Number] = []
+    for match in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
+        number = _accept(match.number)
+        if number not in found:
+            found.append(number)
+        if len(found) == limit:
+            break
+    return found
+
+
+def scrub(text: str, region: str = "NL") -> str:
+    """Replace anything in free text that could be a phone number with a marker."""
+    spans = [
+        (m.start, m.end)
+        for m in PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE)
+    ]
+    spans += [m.span() for m in _DIGIT_RUN.finditer(text)]
+    for start, end in sorted(_merge(spans), reverse=True):
+        text = text[:start] + REMOVED + text[end:]
+    return text
+
+
+def _merge(spans):
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return merged
+
+
+def is_known_region(region: str) -> bool:
+    return region in phonenumbers.SUPPORTED_REGIONS
+
+
+def load_metadata(regions=("NL", "BE", "DE", "GB", "FR")) -> None:
+    """Load phonenumbers' lazily loaded metadata now, so the first check is not slow."""
+    for region in regions:
+        phonenumbers.example_number(region)

@@ -1,0 +1,96 @@
+"""Rate limits through Flask-Limiter's storage and the ``limits`` strategies.
+
+Checks are limited per account under one scope ("checks") that every channel
+(API, web page, SMS) draws on. The budget is spent with ``hit()`` only after a
+number has been understood, so an invalid number costs nothing; ``hit()`` is
+atomic, so N workers on one Redis allow exactly the limit, no more.
+
+Requests with a missing or bad token, and sign-in attempts, are limited per
+client address. If the limit storage fails, lookups fail closed (503).
+"""
+
+import math
+import time
+
+from flask import current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+
+from web.errors import ApiError
+
+CHECK_SCOPE = "checks"
+AUTH_SCOPE = "auth_failures"
+
+
+class Budget:
+    """A set of limits in one scope, spent per identity."""
+
+    def __init__(self, limiter: Limiter, scope: str, limits_text: str):
+        self.limiter = limiter
+        self.scope = scope
+        self.limits = parse_many(str(limits_text))
+
+    def spend(self, identity: str) -> None:
+        """Take one from every limit, or raise a 429 ApiError saying when to retry."""
+        strategy = self.limiter.limiter
+        try:
+            for limit in self.limits:
+                if not strategy.hit(limit, self.scope, identity):
+                    raise _exhausted(strategy, limit, self.scope, identity)
+        except ApiError:
+            raise
+        except Exception as exc:
+            raise _unavailable(exc) from None
+
+    def exhausted(self, identity: str) -> bool:
+        """True when a limit is already used up (without spending anything)."""
+        strategy = self.limiter.limiter
+        try:
+            return not all(strategy.test(limit, self.scope, identity) for limit in self.limits)
+        except Exception as exc:
+            raise _unavailable(exc) from None
+
+    def retry_error(self, identity: str) -> ApiError:
+        strategy = self.limiter.limiter
+        for limit in self.limits:
+            if not strategy.test(limit, self.scope, identity):
+                return _exhausted(strategy, limit, self.scope, identity)
+        return _exhausted(strategy, self.limits[0], self.scope, identity)
+
+
+def _exhausted(strategy, limit, scope, identity) -> ApiError:
+    reset = strategy.get_window_stats(limit, scope, identity).reset_time
+    retry_after = max(1, math.ceil(reset - time.time()))
+    return ApiError(
+        429,
+        "rate_limited",
+        f"Too many requests: the limit is {limit}. Try again in {retry_after} seconds.",
+        headers={"Retry-After": str(retry_after)},
+        retry_after=retry_after,
+    )
+
+
+def _unavailable(exc) -> ApiError:
+    current_app.logger.error("rate-limit storage unavailable: %s", exc.__class__.__name__)
+    return ApiError(503, "unavailable", "The service is temporarily unavailable; try again soon.",
+                    headers={"Retry-After": "30"})
+
+
+def init_limits(app) -> None:
+    # No storage_uri here: it would silently beat RATELIMIT_STORAGE_URI from the config.
+    limiter = Limiter(key_func=get_remote_address, app=app, default_limits=[])
+    app.extensions["check_budget"] = Budget(limiter, CHECK_SCOPE, app.config["CHECK_LIMITS"])
+    app.extensions["auth_budget"] = Budget(limiter, AUTH_SCOPE, app.config["AUTH_FAILURE_LIMITS"])
+
+
+def check_budget() -> Budget:
+    return current_app.extensions["check_budget"]
+
+
+def auth_budget() -> Budget:
+    return current_app.extensions["auth_budget"]
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
