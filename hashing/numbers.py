@@ -6,6 +6,7 @@ as a vanity number or an extension ("06 1234 5678 ok" parses as valid).
 Acceptance is ``is_valid_number``, not ``is_possible_number``.
 """
 
+import copy
 import re
 
 import phonenumbers
@@ -108,17 +109,24 @@ def _accept(parsed) -> Number:
 def _why_invalid(parsed) -> str:
     possibility = phonenumbers.is_possible_number_with_reason(parsed)
     if possibility in (V.IS_POSSIBLE, V.INVALID_LENGTH):
-        # A length that some short numbers have, or one in a gap between allowed
-        # lengths: compare with a typical number of the country to say why.
-        region = phonenumbers.region_code_for_country_code(parsed.country_code)
-        example = phonenumbers.example_number(region)
-        if example is not None:
-            typical = len(phonenumbers.national_significant_number(example))
-            actual = len(phonenumbers.national_significant_number(parsed))
-            if actual != typical:
-                return "too_short" if actual < typical else "too_long"
-        return "invalid"
+        # The length alone does not say; ask whether more or fewer digits would be valid.
+        return _length_hint(parsed) or "invalid"
     return _POSSIBILITY_REASONS.get(possibility, "invalid")
+
+
+def _length_hint(parsed) -> str | None:
+    for shift in range(1, 7):
+        if _valid_with(parsed, parsed.national_number * 10**shift):
+            return "too_short"
+        if _valid_with(parsed, parsed.national_number // 10**shift):
+            return "too_long"
+    return None
+
+
+def _valid_with(parsed, national_number: int) -> bool:
+    candidate = copy.copy(parsed)
+    candidate.national_number = national_number
+    return national_number > 0 and phonenumbers.is_valid_number(candidate)
 
 
 def find_numbers(text: str, region: str = "NL", limit: int = 3) -> list[Number]:
