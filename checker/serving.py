@@ -8,6 +8,8 @@ import importlib
 import logging
 import os
 
+from checker.errors import SetupProblem
+
 APP_FACTORY = "web:create_app"
 
 
@@ -25,5 +27,9 @@ def serve_app(instance, host: str, port: int, threads: int) -> None:
     os.environ.setdefault("CHECKER_SINGLE_PROCESS", "1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = load_app_factory()()
+    try:
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="checker")
+    except OSError as exc:
+        raise SetupProblem(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from None
     logging.getLogger("checker").info("serving on http://%s:%d", host, port)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="checker")
+    server.run()

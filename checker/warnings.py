@@ -29,7 +29,7 @@ class WarningFields:
 
 
 def parse_category(value) -> str:
-    code = str(value or "").strip().lower()
+    code = value.strip() if isinstance(value, str) else ""
     if code not in CATEGORIES:
         raise InvalidRequest(f"Unknown category; use one of: {', '.join(CATEGORIES)}.")
     return code

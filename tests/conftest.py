@@ -6,6 +6,7 @@ Everything runs against real files; nothing of our storage is mocked.
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -38,12 +39,35 @@ NL_MOBILE_2 = "+31687654321"
 NL_FIXED = "+31201234567"
 BE_MOBILE = "+32470123456"
 
+# Known answers of the hash scheme under TEST_KEY (see test_hashing.py for how they were made).
+KNOWN_TOKENS = {
+    "+31612345678": "88c4850224f9a0a64a01d29db20ec86dcdad2387cb0aeb1846a71bd2fc4b8630",
+    "+3197012345678": "cf8c3f25b338b20049c95d16661344692c4c25bf8839637c6a660e3898fbc1aa",
+    "+32470123456": "2a02379e1526c97c523830efcaa0efc81545d1813d9d7976af0b8a917dff5094",
+}
+
+# The verdict for a number without warnings (the contract's fields; more may follow).
+ZERO_VERDICT = {"number": NL_MOBILE_INTL, "warnings": 0, "categories": [],
+                "last_reported": None}
+
 CATEGORIES = ["physical_violence", "sexual_violence", "theft", "non_payment",
               "threats", "stalking", "other"]
 
 
 def days_ago(n: int) -> str:
     return (date.today() - timedelta(days=n)).isoformat()
+
+
+def core(verdict: dict) -> dict:
+    """The fields of a verdict that the contract names."""
+    return {k: verdict[k] for k in ZERO_VERDICT}
+
+
+def assert_no_number_in(text: str, *e164s: str) -> None:
+    """None of the numbers' national digits appears in text, whatever separates them."""
+    digits = re.sub(r"\D", "", text)
+    for e164 in e164s:
+        assert e164.lstrip("+")[2:] not in digits, f"a number ({e164[:4]}...) leaked"
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +95,7 @@ class Cli:
         result = CliRunner().invoke(group, argv, input=input, env=full_env)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise AssertionError(
-                f"checker {' '.join(args[:2])} raised instead of exiting cleanly:\n"
+                f"checker {' '.join(map(str, args[:2]))} raised instead of exiting cleanly:\n"
                 + "".join(traceback.format_exception(*result.exc_info))
             )
         assert "Traceback" not in result.stderr

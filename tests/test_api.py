@@ -1,17 +1,19 @@
 """Every API route of issue 2 with its error cases, through Flask's test client."""
 
 import json
-import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
-from conftest import BE_MOBILE, CATEGORIES, NL_MOBILE, NL_MOBILE_INTL, days_ago
+from conftest import (
+    BE_MOBILE, CATEGORIES, NL_MOBILE, NL_MOBILE_2, NL_MOBILE_INTL, OTHER_KEY_FINGERPRINT,
+    OTHER_KEY_HEX, TEST_KEY_FINGERPRINT, ZERO_VERDICT, assert_no_number_in, core, days_ago,
+)
 
 CHECK = "/api/v1/check"
 WARNINGS = "/api/v1/warnings"
-ZERO_VERDICT = {"number": NL_MOBILE_INTL, "warnings": 0, "categories": [],
-                "last_reported": None}
 
 
 def post(client, path, body=None, token=None, **kwargs):
@@ -30,20 +32,10 @@ def assert_error(response, status, code):
     return body
 
 
-def assert_no_number_in(text, *numbers):
-    digits = re.sub(r"\D", "", text)
-    for number in numbers:
-        assert number.lstrip("+")[2:] not in digits
-
-
 def check(client, token, number):
     response = post(client, CHECK, {"number": number}, token)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
-
-
-def core(verdict):
-    return {k: verdict[k] for k in ZERO_VERDICT}
 
 
 def add_warning(client, token, number=NL_MOBILE, category="theft", **fields):
@@ -228,6 +220,34 @@ def test_invalid_numbers_use_none_of_the_check_budget(make_app, member_token, cl
     check(client, other, "0612345678")
 
 
+def test_each_app_has_its_own_limiter_storage(make_app, member_token):
+    first = make_app(CHECK_LIMITS="1 per minute").test_client()
+    check(first, member_token, "0612345678")
+    assert_error(post(first, CHECK, {"number": "0612345678"}, member_token), 429, "rate_limited")
+    second = make_app(CHECK_LIMITS="1 per minute").test_client()
+    check(second, member_token, "0612345678")
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.text(max_size=80), st.text(alphabet="0123456789 +()-./tel:x", max_size=70),
+                 st.integers(), st.none(), st.lists(st.text(max_size=5), max_size=2)))
+def test_check_any_input_is_a_verdict_or_a_400(make_app, member_token, number):
+    client = make_app(CHECK_LIMITS="100000 per minute").test_client()
+    response = post(client, CHECK, {"number": number}, member_token)
+    if response.status_code == 200:
+        assert isinstance(number, str) and response.get_json()["warnings"] == 0
+    else:
+        code = "invalid_number" if isinstance(number, str) else "invalid_request"
+        assert_error(response, 400, code)
+
+
+def test_a_key_other_than_the_databases_is_refused(make_app):
+    with pytest.raises(Exception) as caught:
+        make_app(HASH_KEY=OTHER_KEY_HEX)
+    assert TEST_KEY_FINGERPRINT in str(caught.value) and OTHER_KEY_FINGERPRINT in str(caught.value)
+
+
 def test_checks_and_hits_are_counted(client, member_token, caseworker_token, cli):
     add_warning(client, caseworker_token)
     check(client, member_token, "0612345678")
@@ -263,6 +283,7 @@ def test_add_warning_defaults_to_today(client, caseworker_token, member_token):
     ({"number": "06 1234 5678 please", "category": "theft"}, "invalid_number"),
     ({"number": "06-98765432", "category": "theft"}, "invalid_number"),
     ({"number": "0612345678", "category": "rudeness"}, "invalid_request"),
+    ({"number": "0612345678", "category": "Theft"}, "invalid_request"),
     ({"number": "0612345678"}, "invalid_request"),
     ({"number": 612345678, "category": "theft"}, "invalid_request"),
     ({"number": "0612345678", "category": "theft", "date": "2026-02-30"}, "invalid_request"),
@@ -277,6 +298,16 @@ def test_add_warning_refuses_bad_input(client, caseworker_token, member_token, b
     assert_error(response, 400, code)
     assert_no_number_in(response.get_data(as_text=True), NL_MOBILE)
     assert check(client, member_token, NL_MOBILE)["warnings"] == 0
+
+
+def test_free_text_is_stored_without_numbers(client, caseworker_token, member_token):
+    add_warning(client, caseworker_token, summary="Belde vanaf 06-87654321 en +32 470 12 34 56",
+                region="Utrecht")
+    verdict = check(client, member_token, NL_MOBILE)
+    assert verdict["warnings"] == 1
+    text = json.dumps({k: verdict[k] for k in ("summaries", "regions")})
+    assert "[number removed]" in text and "Utrecht" in text
+    assert_no_number_in(text, NL_MOBILE_2, BE_MOBILE)
 
 
 def test_old_warning_is_accepted_but_never_counts(client, caseworker_token, member_token):

@@ -3,29 +3,23 @@
 
 import json
 import re
+import socket
 import stat
-import sqlite3
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import (
-    BE_MOBILE, CATEGORIES, NL_FIXED, NL_MOBILE, NL_MOBILE_INTL, OTHER_KEY_FINGERPRINT,
-    OTHER_KEY_HEX, TEST_KEY_FINGERPRINT, TEST_KEY_HEX, Cli, Server, days_ago, http, key_env,
-    run_checker,
+    BE_MOBILE, CATEGORIES, KNOWN_TOKENS, NL_FIXED, NL_MOBILE, NL_MOBILE_2, NL_MOBILE_INTL,
+    OTHER_KEY_FINGERPRINT, OTHER_KEY_HEX, TEST_KEY_FINGERPRINT, TEST_KEY_HEX, ZERO_VERDICT, Cli,
+    Server, assert_no_number_in, core, days_ago, http, key_env, run_checker,
 )
-from test_hashing import KNOWN_TOKENS
 
-ZERO_VERDICT = {"number": NL_MOBILE_INTL, "warnings": 0, "categories": [],
-                "last_reported": None}
 
 
 def verdict(cli, number):
     return cli.json("check", number)
-
-
-def core(result):
-    """The verdict fields of the contract (more fields may follow)."""
-    return {k: result[k] for k in ZERO_VERDICT}
 
 
 def add(cli, number=NL_MOBILE, category="theft", *extra):
@@ -37,12 +31,6 @@ def assert_fails(result, code, *must_mention):
     assert result.stderr.strip(), "an error must be explained on stderr"
     for word in must_mention:
         assert word.lower() in result.stderr.lower()
-
-
-def assert_no_number_in(text, *numbers):
-    digits = re.sub(r"\D", "", text)
-    for number in numbers:
-        assert number.lstrip("+")[2:] not in digits
 
 
 # --- init and the key -----------------------------------------------------------
@@ -91,7 +79,12 @@ def test_key_file_setting(instance, tmp_path):
     ("check", "0612345678"),
     ("add", "0612345678", "--category", "theft"),
     ("stats",),
+    ("audit",),
+    ("purge",),
+    ("withdraw", "1", "--reason", "x"),
+    ("key", "fingerprint"),
     ("member", "add", "bob"),
+    ("caseworker", "add", "bob"),
 ])
 def test_commands_refuse_to_run_without_a_key(instance, command):
     result = Cli(instance, {})(*command)
@@ -274,6 +267,18 @@ def test_check_invalid_number(cli, number):
     assert_no_number_in(result.stderr, NL_MOBILE, "+31698765432")
 
 
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=70))
+def test_check_any_text_exits_0_or_2(cli, text):
+    result = cli("check", "-", "--json", input=text)
+    assert result.exit_code in (0, 2)
+    if result.exit_code == 0:
+        assert json.loads(result.stdout)["warnings"] == 0
+    else:
+        assert result.stdout == "" and result.stderr.strip()
+
+
 # --- import ----------------------------------------------------------------------------
 
 HEADER = "number,category,date,region,summary"
@@ -325,7 +330,7 @@ def test_import_skip_invalid(cli, tmp_path):
     assert data["imported"] == 1 and data["skipped"] == 3
     assert [e["line"] for e in data["errors"]] == [3, 4, 5]
     assert all(isinstance(e["error"], str) and e["error"] for e in data["errors"])
-    assert_no_number_in(json.dumps(data), NL_MOBILE, "+31687654321")
+    assert_no_number_in(json.dumps(data), NL_MOBILE, NL_MOBILE_2)
     assert verdict(cli, NL_MOBILE)["warnings"] == 1
 
 
@@ -373,6 +378,15 @@ def test_purge_uses_incident_date_and_default_retention(cli):
     assert (stats["warnings"], stats["expired"]) == (1, 0)
 
 
+@pytest.mark.parametrize("days", ["abc", "-5"])
+def test_purge_with_nonsense_retention_is_refused(cli, days):
+    add(cli, NL_MOBILE, "theft", "--date", days_ago(40))
+    result = cli("purge", "--json", env={"CHECKER_RETENTION_DAYS": days})
+    assert result.exit_code in (1, 2)
+    assert "retention" in result.stderr.lower()
+    assert cli.json("stats")["warnings"] == 1
+
+
 def test_purge_with_configured_retention(cli):
     add(cli, NL_MOBILE, "theft", "--date", days_ago(40))
     add(cli, NL_MOBILE, "threats", "--date", days_ago(10))
@@ -416,7 +430,7 @@ def test_audit_records_who_did_what_without_numbers(cli, tmp_path):
     assert {"member_added", "caseworker_added", "warning_added", "warning_withdrawn",
             "import", "purge"} <= actions
     assert all({"at", "actor", "action"} <= set(e) for e in events)
-    assert_no_number_in(result.stdout, NL_MOBILE, BE_MOBILE, NL_FIXED, "+31687654321")
+    assert_no_number_in(result.stdout, NL_MOBILE, BE_MOBILE, NL_FIXED, NL_MOBILE_2)
 
 
 @pytest.mark.parametrize("command", [("stats",), ("audit",), ("key", "fingerprint"), ("purge",)])
@@ -482,11 +496,28 @@ def test_serve_answers_healthz(instance, tmp_path):
     assert "Traceback" not in server.output()
 
 
-def test_serve_refuses_to_start_without_key(instance, tmp_path):
-    server = Server(instance, tmp_path)
+@pytest.mark.parametrize("env, must_mention", [
+    ({}, ["key"]),
+    (key_env(OTHER_KEY_HEX), [TEST_KEY_FINGERPRINT, OTHER_KEY_FINGERPRINT]),
+], ids=["no-key", "other-key"])
+def test_serve_refuses_to_start_without_the_right_key(instance, tmp_path, env, must_mention):
+    server = Server(instance, tmp_path, **env)
     try:
         assert server.proc.wait(timeout=30) == 1
     finally:
         server.stop()
-    assert "key" in server.output().lower()
+    for word in must_mention:
+        assert word in server.output().lower()
     assert "Traceback" not in server.output()
+
+
+def test_serve_on_a_busy_port_exits_cleanly(instance, tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_checker("--instance", instance, "serve", "--port", port, **key_env())
+    assert result.returncode == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+

@@ -176,7 +176,7 @@ def test_repr_never_shows_digits(text):
 PHONEISH = st.text(alphabet="0123456789 +()-./tel:TEL;#*xX", max_size=70)
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(st.one_of(st.text(max_size=80), PHONEISH))
 def test_random_text_never_raises_anything_but_invalid_number(text):
     try:
@@ -192,7 +192,7 @@ def test_random_text_never_raises_anything_but_invalid_number(text):
         assert normalize(number.international).e164 == number.e164
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.one_of(st.none(), st.integers(), st.floats(), st.binary(), st.lists(st.text())))
 def test_random_non_strings_are_refused(value):
     with pytest.raises(InvalidNumber):
@@ -202,6 +202,7 @@ def test_random_non_strings_are_refused(value):
 SEPARATED = st.lists(st.sampled_from(["", "", " ", "-", ".", "/"]), min_size=9, max_size=9)
 
 
+@settings(deadline=None)
 @given(SEPARATED, st.sampled_from(["", "tel:", "TEL:", "Tel:"]),
        st.sampled_from(["0", "+31", "0031"]))
 def test_separators_between_digits_do_not_change_the_number(separators, scheme, prefix):
@@ -214,6 +215,7 @@ NOT_ALLOWED = st.characters(codec="utf-8", exclude_characters="0123456789 +()-./
     lambda c: not c.isspace() and not c.isdigit())
 
 
+@settings(deadline=None)
 @given(st.text(alphabet=NOT_ALLOWED, min_size=1, max_size=3))
 def test_any_other_character_is_bad_characters(junk):
     with pytest.raises(InvalidNumber) as caught:
