@@ -291,7 +291,7 @@ def test_add_warning_defaults_to_today(client, caseworker_token, member_token):
     ({"number": "0612345678", "category": "theft", "date": days_ago(-2)}, "invalid_request"),
     ({"number": "0612345678", "category": "theft", "summary": 5}, "invalid_request"),
     (["0612345678", "theft"], "invalid_request"),
-], ids=["trailing-word", "invalid", "bad-category", "no-category", "int-number", "bad-date",
+], ids=["trailing-word", "invalid", "bad-category", "category-case", "no-category", "int-number", "bad-date",
         "date-order", "future-date", "summary-not-text", "not-an-object"])
 def test_add_warning_refuses_bad_input(client, caseworker_token, member_token, body, code):
     response = post(client, WARNINGS, body, caseworker_token)
