@@ -191,6 +191,10 @@ class Checker:
         row = self.store.account_by("token_hash", self.hasher.secret_hash(token))
         return _active_account(row)
 
+    def account_by_phone_token(self, phone_token: bytes) -> Account | None:
+        """The active account whose SMS phone has this number token, or None."""
+        return _active_account(self.store.account_by("phone_token", phone_token))
+
     # -- reading -----------------------------------------------------------
 
     def stats(self) -> dict:
