@@ -8,7 +8,7 @@ claimed once (as a keyed hash) and a repeat is answered without a lookup.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from checker import sms_replies as replies
@@ -48,7 +48,7 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Outcome:
-    reply: str | None  # None: send nothing
+    reply: str | None = field(repr=False)  # None: send nothing; may state numbers
     kind: str  # help, verdicts, limited, unavailable, unregistered, silent, duplicate
 
 

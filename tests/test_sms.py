@@ -1,6 +1,7 @@
 """Checking numbers by SMS through the Twilio and Bird webhooks, end to end over HTTP."""
 
 import hashlib
+import json
 import hmac
 import base64
 import time
@@ -373,3 +374,34 @@ def test_a_full_outbox_asks_bird_to_deliver_again(make_app, member, cli):
         assert checks(cli) == 0
     finally:
         app.extensions["bird_outbox"].close()
+
+
+# --- registering a member's phone -------------------------------------------------
+
+def test_member_phone_command_registers_changes_and_removes_the_sms_phone(twilio, cli):
+    assert "2 meldingen" in message_of(sms(twilio, "check 0612345678"))
+    new_phone = "+31633333333"
+    assert cli.json("member", "phone", "mia", "-", input=f"{new_phone}\n") == {
+        "id": 1, "name": "mia", "sms_phone": True}
+    assert "niet aangemeld" in message_of(sms(twilio, "check 0612345678"))  # the old phone
+    assert "2 meldingen" in message_of(sms(twilio, "check 0612345678", sender=new_phone))
+    assert cli.json("member", "phone", "mia", "--remove")["sms_phone"] is False
+    assert "niet aangemeld" in message_of(sms(twilio, "HELP", sender=new_phone))
+    event = cli.json("audit", "--limit", "1")["events"][0]
+    assert event["action"] == "sms_phone_changed" and event["sms_phone"] is False
+    assert "333" not in json.dumps(cli.json("audit"))
+
+
+def test_member_phone_command_errors(member, cli):
+    cli.json("member", "add", "noor", "--phone", "+31644444444")
+    assert cli("member", "phone", "mia", "+31644444444").exit_code == 1  # taken
+    assert cli("member", "phone", "nobody", "+31655555555").exit_code == 1
+    assert cli("member", "phone", "mia", "06 1234").exit_code == 2
+    assert cli("member", "phone", "mia").exit_code == 2
+    assert cli("member", "phone", "mia", "+31655555555", "--remove").exit_code == 2
+
+
+def test_openapi_documents_both_gateways(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert "/sms/twilio" in paths and "/sms/bird" in paths
+    assert paths["/sms/twilio"]["post"]["security"] == []
