@@ -12,6 +12,7 @@ it again later instead of it being lost.
 import json
 import logging
 import threading
+from contextlib import contextmanager
 import time
 import urllib.error
 import urllib.request
@@ -37,6 +38,10 @@ class BirdConfig:
 
     def __repr__(self) -> str:
         return f"BirdConfig({self.api_url!r}, <ids and key hidden>)"
+
+
+class OutboxFull(Exception):
+    """No room for another reply: the caller should have the message delivered again later."""
 
 
 class SendFailed(Exception):
@@ -101,28 +106,48 @@ class Outbox:
         self._cond = threading.Condition()
         self._thread = None
         self._closed = False
+        self._in_flight = 0
+        self._reserved = 0
         self.stats = OutboxStats()
 
     def __repr__(self) -> str:
         return f"Outbox(pending={len(self._items)})"
 
-    def full(self) -> bool:
+    @contextmanager
+    def slot(self):
+        """Reserve room for one reply before the message is handled (raise OutboxFull if
+        there is none); inside, ``send(recipient, text)`` queues the reply, at most once."""
         with self._cond:
-            return len(self._items) >= self.size
+            if self._closed or self._used() >= self.size:
+                raise OutboxFull()
+            self._reserved += 1
+        queued = []
 
-    def submit(self, recipient: str, text: str) -> bool:
-        """Queue a reply for sending now; False if the outbox is full."""
+        def send(recipient: str, text: str) -> None:
+            if not queued:
+                queued.append(True)
+                self._queue(_Item(recipient, text, time.monotonic()))
+
+        try:
+            yield send
+        finally:
+            with self._cond:
+                self._reserved -= 1
+
+    def _used(self) -> int:
+        """Queued, being sent, or reserved: each needs its place (caller holds the lock)."""
+        return len(self._items) + self._in_flight + self._reserved
+
+    def _queue(self, item: _Item) -> None:
         with self._cond:
-            if len(self._items) >= self.size or self._closed:
-                return False
-            self._items.append(_Item(recipient, text, time.monotonic()))
+            self._items.append(item)
             self._start()
             self._cond.notify()
-            return True
 
     def pending(self) -> int:
+        """Replies not sent yet: queued or being sent."""
         with self._cond:
-            return len(self._items)
+            return len(self._items) + self._in_flight
 
     def close(self, timeout: float = 5.0) -> None:
         with self._cond:
@@ -151,6 +176,7 @@ class Outbox:
                 due = [item for item in self._items if item.due <= now]
                 if due:
                     self._items.remove(due[0])
+                    self._in_flight += 1
                     return due[0]
                 wait = min((item.due for item in self._items), default=now + 60) - now
                 self._cond.wait(timeout=max(0.01, wait))
@@ -166,6 +192,9 @@ class Outbox:
             self._failed(item, SendFailed(exc.__class__.__name__, True))
         else:
             self.stats.sent += 1
+        finally:
+            with self._cond:
+                self._in_flight -= 1
 
     def _failed(self, item: _Item, exc: SendFailed) -> None:
         too_old = time.monotonic() - item.created > self.max_age
@@ -177,6 +206,4 @@ class Outbox:
         item.due = time.monotonic() + delay
         self.stats.retried += 1
         log.warning("Bird reply not sent (%s); retry %d in %.1f s", exc, item.attempts, delay)
-        with self._cond:
-            self._items.append(item)
-            self._cond.notify()
+        self._queue(item)

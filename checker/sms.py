@@ -88,7 +88,9 @@ class SmsDesk:
         except InvalidNumber:
             return None, "invalid-sender"
         token = self.checker.hasher.number_token(number)
-        return self.checker.account_by_phone_token(token), token.hex()
+        # The limiter's key is derived from the token, so it cannot be matched to accounts.
+        limit_key = self.checker.hasher.message_token("unknown sender\n" + token.hex()).hex()
+        return self.checker.account_by_phone_token(token), limit_key
 
     def _unregistered(self, sender_key: str) -> Outcome:
         try:

@@ -13,7 +13,7 @@ import time
 
 from flask import Blueprint, current_app, request
 
-from checker.bird import BirdConfig, Outbox
+from checker.bird import BirdConfig, Outbox, OutboxFull
 from checker.errors import InvalidRequest
 from checker.signatures import bird_signature, matches
 from checker.sms import Inbound
@@ -54,15 +54,15 @@ def inbound():
     message = _read(raw)
     if message is None:
         return {"status": "ignored"}
-    if outbox.full():
+    try:
+        with outbox.slot() as send:
+            outcome = desk().answer(message)
+            if outcome.reply:
+                send(message.sender, outcome.reply)
+    except OutboxFull:
         raise ApiError(503, "unavailable", "Replies are queued up; deliver again later.",
-                       headers={"Retry-After": "60"})
-    outcome = desk().answer(message)
-    if outcome.kind == "duplicate":
-        return {"status": "duplicate"}
-    if outcome.reply and not outbox.submit(message.sender, outcome.reply):
-        current_app.logger.error("Bird outbox full: one reply could not be queued")
-    return {"status": "accepted"}
+                       headers={"Retry-After": "60"}) from None
+    return {"status": "duplicate" if outcome.kind == "duplicate" else "accepted"}
 
 
 def _verify(raw: bytes) -> None:
