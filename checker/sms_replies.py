@@ -50,13 +50,15 @@ CATEGORY_WORDS = {
     },
 }
 
+# One text for every unknown phone, in both languages (its owner's language is unknown).
+UNREGISTERED = ("Deze telefoon is niet aangemeld. Vraag je hulpverlener hem te registreren. "
+                "/ This phone is not registered: ask your caseworker.")
+
 TEXTS = {
     "nl": {
         "help": "Stuur een telefoonnummer (max. 3 per sms), bv. CONTROLE 06xxxxxxxx. "
                 "Je krijgt het aantal bekende waarschuwingen terug. "
                 "Geen melding is geen garantie op veiligheid.",
-        "unregistered": "Deze telefoon is niet aangemeld. Vraag je hulpverlener hem te "
-                        "registreren. / This phone is not registered: ask your caseworker.",
         "limited": "Limiet bereikt. Probeer het over {wait} opnieuw.",
         "limited_rest": ["Limiet bereikt voor de rest; opnieuw over {wait}."] * 4
         + ["Limiet: rest over {wait}."],
@@ -76,8 +78,6 @@ TEXTS = {
         "help": "Text a phone number (max 3 per SMS), e.g. CHECK 06xxxxxxxx. "
                 "You get back how many warnings are known. "
                 "None known is no guarantee of safety.",
-        "unregistered": "Deze telefoon is niet aangemeld. Vraag je hulpverlener hem te "
-                        "registreren. / This phone is not registered: ask your caseworker.",
         "limited": "Limit reached. Try again in {wait}.",
         "limited_rest": ["Limit reached for the rest; try again in {wait}."] * 4
         + ["Limit: rest in {wait}."],
@@ -142,7 +142,7 @@ def help_text(lang) -> str:
 
 def unregistered_text() -> str:
     """The same for every unknown phone, in both languages: it reveals nothing about a number."""
-    return fit(TEXTS[DEFAULT_LANGUAGE]["unregistered"])
+    return fit(UNREGISTERED)
 
 
 def unavailable_text(lang) -> str:
