@@ -264,15 +264,16 @@ def bird_inbound(message_id: str, sender: str, text: str) -> dict:
 class FakeBird:
     """Bird's send-message API as a real HTTP server on 127.0.0.1, in a thread.
 
-    It answers 503 to the first ``fail_first`` sends, then 202, and records every
-    request it accepted."""
+    It answers ``fail_status`` (503) to the first ``fail_first`` sends, then 202, and
+    records every request it accepted."""
 
-    def __init__(self, fail_first: int = 0):
+    def __init__(self, fail_first: int = 0, fail_status: int = 503):
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         fake = self
         self.fail_first = fail_first
+        self.fail_status = fail_status
         self.attempts = 0
         self.received: list[dict] = []
         self._lock = threading.Lock()
@@ -286,7 +287,7 @@ class FakeBird:
                     if not fail:
                         fake.received.append({"path": self.path, "headers": dict(self.headers),
                                               "json": json.loads(body)})
-                self.send_response(503 if fail else 202)
+                self.send_response(fake.fail_status if fail else 202)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
                 self.wfile.write(b'{"id": "out-1"}')

@@ -405,3 +405,46 @@ def test_openapi_documents_both_gateways(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "/sms/twilio" in paths and "/sms/bird" in paths
     assert paths["/sms/twilio"]["post"]["security"] == []
+
+
+def test_bird_reply_refused_by_the_api_is_dropped_not_retried(make_app, member, cli):
+    fake = FakeBird(fail_first=1, fail_status=400)
+    app = make_app(**sms_config(fake.url))
+    outbox = app.extensions["bird_outbox"]
+    try:
+        client = app.test_client()
+        assert bird_post(client, bird_inbound("d-1", SENDER, "HELP")).status_code == 200
+        deadline = time.monotonic() + 30
+        while outbox.stats.dropped == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert outbox.stats.dropped == 1 and outbox.stats.retried == 0
+        assert outbox.pending() == 0 and fake.attempts == 1 and fake.received == []
+    finally:
+        outbox.close()
+        fake.stop()
+
+
+def test_message_ids_are_kept_as_keyed_hashes_under_their_own_subkey(instance):
+    """Known answer: BLAKE3 keyed with derive_key("... gateway message id v1", key)."""
+    from conftest import TEST_KEY
+    from hashing import Hasher
+
+    hasher = Hasher(TEST_KEY)
+    assert hasher.message_token("twilio\nSM1").hex() == (
+        "3d7f0c9cb4529a79bbedef294950c2c3aeed0e7d93a7f6ac0b6fdac71161fbd3")
+    assert hasher.message_token("twilio\nSM1") != hasher.secret_hash("twilio\nSM1")
+
+
+def test_old_message_ids_are_pruned(instance):
+    from data import Store
+
+    store = Store(instance / "checker.db")
+    try:
+        assert store.claim_message(b"a" * 32, "2026-01-01T00:00:00Z", "2025-12-25T00:00:00Z")
+        assert not store.claim_message(b"a" * 32, "2026-01-02T00:00:00Z", "2025-12-26T00:00:00Z")
+        # a week later, the first id is gone: only recent ids are kept
+        assert store.claim_message(b"b" * 32, "2026-01-09T00:00:00Z", "2026-01-02T00:00:00Z")
+        count = store.db.execute("SELECT count(*) FROM sms_messages").fetchone()[0]
+        assert count == 1
+    finally:
+        store.close()
