@@ -119,6 +119,8 @@ class SmsDesk:
                 retry_after = exc.retry_after
                 break
             except Unavailable:
+                if verdicts:  # answer what was checked; the rest is simply not read
+                    break
                 return Outcome(replies.unavailable_text(lang), "unavailable")
             verdicts.append(self.checker.verdict(number, "sms"))
         if not verdicts:

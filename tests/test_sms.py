@@ -448,3 +448,12 @@ def test_old_message_ids_are_pruned(instance):
         assert count == 1
     finally:
         store.close()
+
+
+def test_limit_storage_down_gives_a_try_later_reply_and_no_verdict(make_app, member, cli):
+    from conftest import free_port
+
+    app = make_app(**sms_config(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0"))
+    reply = message_of(sms(app.test_client(), "check 0612345678"))
+    assert reply == "Dienst tijdelijk niet beschikbaar. Probeer het later opnieuw."
+    assert checks(cli) == 0
