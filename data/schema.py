@@ -50,6 +50,14 @@ MIGRATIONS = [
         PRIMARY KEY (day, channel)
     );
     """,
+    # SMS gateways retry: a keyed hash of each (gateway, message id) answered, pruned after days.
+    """
+    CREATE TABLE sms_messages (
+        id_hash BLOB PRIMARY KEY,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX sms_messages_by_time ON sms_messages (received_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -187,6 +187,17 @@ class Store:
         row = cursor.fetchone()
         return dict(row) if row else None
 
+    # -- gateway messages ----------------------------------------------------
+
+    def claim_message(self, id_hash: bytes, at: str, prune_before: str) -> bool:
+        """Record a message id hash; False if it was recorded already. Prunes old ones."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM sms_messages WHERE received_at < ?", [prune_before])
+            return db.execute(
+                "INSERT OR IGNORE INTO sms_messages (id_hash, received_at) VALUES (?, ?)",
+                [id_hash, at],
+            ).rowcount == 1
+
     # -- audit -------------------------------------------------------------
 
     def add_event(self, at: str, actor: str, action: str, details: dict) -> None:

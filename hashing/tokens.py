@@ -12,6 +12,7 @@ from hashing.numbers import Number
 
 _NUMBER_CONTEXT = "sexwork-safety checker 2026-12-04 phone number token v1"
 _SECRET_CONTEXT = "sexwork-safety checker 2026-12-04 access token v1"
+_MESSAGE_CONTEXT = "sexwork-safety checker 2026-12-04 gateway message id v1"
 
 
 def derive_subkey(key: bytes, context: str) -> bytes:
@@ -21,11 +22,12 @@ def derive_subkey(key: bytes, context: str) -> bytes:
 class Hasher:
     """Turns numbers and access secrets into 32-byte tokens under one secret key."""
 
-    __slots__ = ("_number_key", "_secret_key")
+    __slots__ = ("_message_key", "_number_key", "_secret_key")
 
     def __init__(self, key: bytes):
         self._number_key = derive_subkey(key, _NUMBER_CONTEXT)
         self._secret_key = derive_subkey(key, _SECRET_CONTEXT)
+        self._message_key = derive_subkey(key, _MESSAGE_CONTEXT)
 
     def __repr__(self) -> str:
         return "Hasher(<key hidden>)"
@@ -35,3 +37,7 @@ class Hasher:
 
     def secret_hash(self, secret: str) -> bytes:
         return blake3(secret.encode("utf-8"), key=self._secret_key).digest()
+
+    def message_token(self, message_id: str) -> bytes:
+        """A gateway's message id, kept only to answer a retried message once."""
+        return blake3(message_id.encode("utf-8"), key=self._message_key).digest()

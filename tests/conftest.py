@@ -245,3 +245,115 @@ class Server:
     def output(self) -> str:
         return (self.stdout_path.read_text(errors="replace")
                 + self.stderr_path.read_text(errors="replace"))
+
+
+# --- SMS gateways -------------------------------------------------------------
+
+SMS_PUBLIC_URL = "https://sms.example.org/"
+TWILIO_TOKEN = "twilio-test-token"
+BIRD_KEY = "bird-test-signing-key"
+
+
+def twilio_post(client, params: dict, token=TWILIO_TOKEN, signature=None, path="/sms/twilio"):
+    """POST a form to the Twilio webhook, signed as Twilio would sign it (unless given)."""
+    from checker.signatures import twilio_signature
+
+    if signature is None:
+        signature = twilio_signature(token, SMS_PUBLIC_URL.rstrip("/") + path, params.items())
+    headers = {"X-Twilio-Signature": signature} if signature else {}
+    return client.post(path, data=params, headers=headers)
+
+
+def bird_post(client, document, key=BIRD_KEY, timestamp=None, signature=None, path="/sms/bird"):
+    """POST a JSON document to the Bird webhook, signed as Bird would sign it (unless given)."""
+    from checker.signatures import bird_signature
+
+    raw = json.dumps(document).encode()
+    timestamp = str(int(time.time())) if timestamp is None else timestamp
+    if signature is None:
+        signature = bird_signature(key, timestamp, SMS_PUBLIC_URL.rstrip("/") + path, raw)
+    headers = {"messagebird-request-timestamp": timestamp, "messagebird-signature": signature,
+               "Content-Type": "application/json"}
+    return client.post(path, data=raw, headers=headers)
+
+
+def bird_inbound(message_id: str, sender: str, text: str) -> dict:
+    """A Bird Channels API webhook for an inbound SMS."""
+    return {"service": "channels", "event": "sms.inbound", "payload": {
+        "id": message_id, "channelId": "channel-1", "direction": "incoming",
+        "sender": {"contact": {"identifierKey": "phonenumber", "identifierValue": sender}},
+        "body": {"type": "text", "text": {"text": text}}}}
+
+
+class FakeBird:
+    """Bird's send-message API as a real HTTP server on 127.0.0.1, in a thread.
+
+    It answers ``fail_status`` (503) to the first ``fail_first`` sends, then 202, and
+    records every request it accepted."""
+
+    def __init__(self, fail_first: int = 0, fail_status: int = 503):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        fake = self
+        self.fail_first = fail_first
+        self.fail_status = fail_status
+        self.attempts = 0
+        self.received: list[dict] = []
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with fake._lock:
+                    fake.attempts += 1
+                    fail = fake.attempts <= fake.fail_first
+                    if not fail:
+                        fake.received.append({"path": self.path, "headers": dict(self.headers),
+                                              "json": json.loads(body)})
+                self.send_response(fake.fail_status if fail else 202)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"id": "out-1"}')
+
+            def log_message(self, *args):  # keep numbers out of test output
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.received) >= count:
+                    return list(self.received)
+            time.sleep(0.02)
+        raise AssertionError(f"the fake Bird API got {len(self.received)} messages, not {count}")
+
+    def texts(self) -> list[str]:
+        return [r["json"]["body"]["text"]["text"] for r in self.received]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_bird():
+    fake = FakeBird()
+    yield fake
+    fake.stop()
+
+
+def sms_config(bird_url=None, **overrides) -> dict:
+    """App config with both gateways configured (Bird only when its API URL is given)."""
+    config = {"PUBLIC_URL": SMS_PUBLIC_URL, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN}
+    if bird_url:
+        config.update({"BIRD_SIGNING_KEY": BIRD_KEY, "BIRD_ACCESS_KEY": "bird-access-key",
+                       "BIRD_API_URL": bird_url, "BIRD_WORKSPACE_ID": "ws-1",
+                       "BIRD_CHANNEL_ID": "ch-1", "BIRD_RETRY_SECONDS": 0.05})
+    config.update(overrides)
+    return config
