@@ -11,7 +11,7 @@ from flask import Flask
 from checker.instance import open_checker
 from checker.settings import SECRET_NAMES, Settings
 from hashing import load_metadata
-from web import api, errors, health, security
+from web import api, errors, health, production, security
 from web.limits import init_limits
 
 DEFAULTS = {
@@ -23,6 +23,7 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "PUBLIC_URL": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    "PROXY_HOPS": 0,
 }
 SETTINGS_KEYS = ("INSTANCE", "HASH_KEY", "KEY_FILE", "DEFAULT_REGION", "RETENTION_DAYS")
 
@@ -42,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["checker"] = open_checker(settings)
     load_metadata()
 
+    production.configure(app)
     init_limits(app)
     errors.register(app)
     security.register(app)
