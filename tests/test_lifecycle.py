@@ -63,6 +63,7 @@ def test_rotation_keeps_answers_and_the_old_key_alone_matches_nothing(file_cli):
     assert lines[0] == old_key.hex() and len(lines) == 2
 
     assert file_cli.json("check", NL_MOBILE) == before
+    assert file_cli.json("init")["key_fingerprint"] == rotated["fingerprint"]  # still idempotent
     assert api_check(instance, {}, member) == (200, before)  # access token still valid
     stored_after = tokens_in(instance)
     assert stored_after.isdisjoint(stored_before)
