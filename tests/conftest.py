@@ -231,8 +231,9 @@ class Gunicorn(Server):
     """`gunicorn -w N 'web:create_app()'` as a real subprocess, started from ``log_dir``
     (a folder without a web/ of its own) with the repository on PYTHONPATH."""
 
-    def __init__(self, instance: Path, log_dir: Path, workers=3, access_log=None, **env):
-        self.workers, self.access_log = workers, access_log
+    def __init__(self, instance: Path, log_dir: Path, workers=3, access_log=None,
+                 access_format=None, **env):
+        self.workers, self.access_log, self.access_format = workers, access_log, access_format
         super().__init__(instance, log_dir, CHECKER_INSTANCE=str(instance), **env)
 
     def command(self, instance: Path) -> list[str]:
@@ -240,6 +241,8 @@ class Gunicorn(Server):
                 "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5"]
         if self.access_log:
             argv += ["--access-logfile", str(self.access_log)]
+        if self.access_format:
+            argv += ["--access-logformat", self.access_format]
         return argv + ["web:create_app()"]
 
 

@@ -26,7 +26,8 @@ def gunicorn(instance, tmp_path, redis_server):
     def start(limits="10 per minute", **env):
         logs = tmp_path / f"gunicorn-{len(servers)}"
         logs.mkdir()
-        server = Gunicorn(instance, logs, CHECKER_HASH_KEY=TEST_KEY_HEX,
+        server = Gunicorn(instance, logs, access_log=logs / "access.log",
+                          access_format="%(p)s %(m)s %(U)s %(s)s", CHECKER_HASH_KEY=TEST_KEY_HEX,
                           CHECKER_CHECK_LIMITS=limits,
                           CHECKER_RATELIMIT_STORAGE_URI=redis_server.url, **env)
         servers.append(server)
@@ -44,8 +45,13 @@ def test_three_workers_share_one_limit_through_redis(gunicorn, member_token):
     server = gunicorn("10 per minute")
     results = check_many(server.base, member_token, 40)
     statuses = Counter(status for status, _ in results)
-    print(f"\n40 concurrent checks, 3 gunicorn workers, limit 10/minute: {dict(statuses)}")
+    server.stop()  # flushes the access log
+    served_by = {line.split()[0] for line in server.access_log.read_text().splitlines()
+                 if "/api/v1/check" in line}
+    print(f"\n40 concurrent checks, 3 gunicorn workers, limit 10/minute: {dict(statuses)}, "
+          f"served by {len(served_by)} worker processes")
     assert statuses == {200: 10, 429: 30}
+    assert len(served_by) >= 2  # the limit held across processes, not inside one
     assert all(body["error"] == "rate_limited" for status, body in results if status == 429)
     assert "RATE LIMITS ARE PER PROCESS" not in server.output()
 
