@@ -32,7 +32,11 @@ def backup(settings: Settings, target, actor: str) -> dict:
     if target.exists() or partial.exists():
         raise Refused(f"{target} (or {partial.name}) exists already: choose a new file name.")
     backed_up_at = utc_now()
-    backup_to(checker.store, partial, {"backup_at": backed_up_at})
+    try:
+        backup_to(checker.store, partial, {"backup_at": backed_up_at})
+    except StoreError as exc:
+        partial.unlink(missing_ok=True)
+        raise Refused(str(exc)) from None
     problems = integrity_problems(partial)
     if problems:
         partial.unlink()

@@ -54,7 +54,10 @@ def rotate_key(settings: Settings, actor: str) -> Rotation:
     if pending.exists():
         raise Refused(f"{pending} exists: an earlier rotation did not finish. See README "
                       "(Key rotation) before rotating again.")
-    write_key_file(pending, chain)
+    try:
+        write_key_file(pending, chain)
+    except OSError as exc:
+        raise Refused(f"Cannot write the new key file {pending}: {exc.strerror}.") from None
     try:
         counts = _rewrap_everything(checker, Hasher(chain), fingerprint(chain), actor)
     except BaseException:

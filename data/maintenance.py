@@ -6,7 +6,7 @@ Tokens are opaque bytes here: this package never sees a number or a key.
 import sqlite3
 from pathlib import Path
 
-from data.store import Store, StoreError
+from data.store import BUSY_TIMEOUT_MS, Store, StoreError
 
 # The columns that hold keyed tokens or hashes, and may be re-wrapped.
 TOKEN_COLUMNS = {
@@ -65,14 +65,19 @@ def backup_to(store: Store, target, meta: dict) -> None:
     """A consistent copy of the live database at ``target`` (a new file), made with SQLite's
     online backup API: it reads one snapshot while other connections keep writing. ``meta``
     rows are added to the copy, which is left as a single file (rollback journal, not WAL)."""
-    source = sqlite3.connect(store.path)
-    dest = sqlite3.connect(target, isolation_level=None)
     try:
-        source.execute(f"PRAGMA busy_timeout = {5000}")
+        dest = sqlite3.connect(target, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"Cannot create the backup file {target} ({exc}).") from None
+    source = sqlite3.connect(store.path)
+    try:
+        source.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         source.backup(dest)
         dest.execute("PRAGMA journal_mode = DELETE")
         dest.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                          list(meta.items()))
+    except sqlite3.Error as exc:
+        raise StoreError(f"The backup failed ({exc}).") from None
     finally:
         dest.close()
         source.close()
@@ -87,7 +92,7 @@ def restore_from(store: Store, source_path) -> None:
         store.close()
         dest = sqlite3.connect(store.path, isolation_level=None)
         try:
-            dest.execute(f"PRAGMA busy_timeout = {5000}")
+            dest.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             source.backup(dest)
             dest.execute("PRAGMA journal_mode = WAL")
         finally:

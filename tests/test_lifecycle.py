@@ -221,3 +221,8 @@ def test_a_running_app_stops_answering_after_a_rotation_under_it(file_cli):
     app.extensions["key_recheck"]["at"] = 0.0  # do not wait for the next once-a-second look
     response = client.post("/api/v1/check", json={"number": NL_MOBILE}, headers=headers)
     assert response.status_code == 503 and response.get_json()["error"] == "unavailable"
+
+
+def test_backup_into_a_missing_folder_is_a_clear_error(cli, tmp_path):
+    result = cli("backup", str(tmp_path / "no" / "such" / "folder" / "b.db"))
+    assert result.exit_code == 1 and "Cannot create the backup file" in result.stderr

@@ -6,7 +6,7 @@ from flask import current_app, g
 from checker.abuse import DailyQuotaReached, DistinctPolicy, note_distinct_check
 from web.context import checker
 from web.errors import ApiError
-from web.limits import _unavailable, check_budget
+from web.limits import check_budget, storage_unavailable
 
 
 class StorageCounter:
@@ -19,13 +19,13 @@ class StorageCounter:
         try:
             return self.storage.incr(key, expiry)
         except Exception as exc:
-            raise _unavailable(exc) from None
+            raise storage_unavailable(exc) from None
 
     def clear(self, key: str) -> None:
         try:
             self.storage.clear(key)
         except Exception as exc:
-            raise _unavailable(exc) from None
+            raise storage_unavailable(exc) from None
 
 
 def init_abuse(app) -> None:
