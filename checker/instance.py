@@ -39,11 +39,6 @@ def key_file_path(settings: Settings):
     return settings.key_file or settings.instance_key_file
 
 
-def require_key_match(known, keys) -> None:
-    """Public name for the fingerprint check (backups, restores, rotation)."""
-    _require_match(known, keys)
-
-
 def init_instance(settings: Settings) -> InitResult:
     """Create what is missing; never overwrite a key; refuse a key the database does not know."""
     settings.instance.mkdir(mode=0o700, parents=True, exist_ok=True)
