@@ -301,6 +301,49 @@ def key_fingerprint(ctx, as_json):
     emit(as_json, {"fingerprint": value}, value)
 
 
+@key.command("rotate")
+@json_option
+@pass_context
+def key_rotate(ctx, as_json):
+    """Add a new key and re-wrap every stored token under it (stop the service first).
+
+    The key file then holds the chain of keys, oldest first: back it up at once.
+    """
+    from checker.rotation import rotate_key
+
+    result = rotate_key(ctx.settings, ACTOR)
+    emit(as_json, result.as_json(),
+         f"Key rotated: fingerprint {result.old_fingerprint} -> {result.fingerprint}; "
+         f"{result.warnings} warnings, {result.phones} phones and {result.access_tokens} "
+         f"access tokens re-wrapped.\nBack up {result.key_file} now: the old key file alone "
+         "no longer opens this database.")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@json_option
+@pass_context
+def backup(ctx, path, as_json):
+    """Write a consistent copy of the database to PATH while the service runs (no key in it)."""
+    from checker.backups import backup as make_backup
+
+    result = make_backup(ctx.settings, path, ACTOR)
+    emit(as_json, result, f"Backup written to {result['path']} "
+                          f"(key fingerprint {result['key_fingerprint']}).")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@json_option
+@pass_context
+def restore(ctx, path, as_json):
+    """Replace the instance's database with the backup at PATH, if the configured key fits."""
+    from checker.backups import restore as restore_backup
+
+    result = restore_backup(ctx.settings, path, ACTOR)
+    emit(as_json, result, f"Restored {result['restored']} (backup of {result['backup_at']}).")
+
+
 @cli.command()
 @json_option
 @pass_context

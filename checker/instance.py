@@ -11,7 +11,7 @@ from checker.errors import KeyProblem, SetupProblem
 from checker.service import Checker, utc_now
 from checker.settings import Settings
 from data import Store, StoreError
-from hashing import Hasher, fingerprint, generate_key_file, load_key
+from hashing import Hasher, fingerprint, generate_key_file, load_keys
 
 FINGERPRINT = "key_fingerprint"
 
@@ -27,8 +27,16 @@ class InitResult:
         return self.__dict__.copy()
 
 
-def _load_key(settings: Settings) -> bytes:
-    return load_key(settings.hash_key, settings.key_file, settings.instance_key_file)
+def _load_key(settings: Settings) -> tuple[bytes, ...]:
+    """The configured key chain (one key unless it was rotated), oldest first."""
+    return load_keys(settings.hash_key, settings.key_file, settings.instance_key_file)
+
+
+configured_keys = _load_key
+
+
+def key_file_path(settings: Settings):
+    return settings.key_file or settings.instance_key_file
 
 
 def init_instance(settings: Settings) -> InitResult:
@@ -65,7 +73,7 @@ def _key_for_init(settings: Settings, known_fingerprint):
     return _load_key(settings), False
 
 
-def _require_match(known, key: bytes) -> None:
+def _require_match(known, key) -> None:
     given = fingerprint(key)
     if known is not None and known != given:
         raise SetupProblem(

@@ -228,9 +228,12 @@ class _Rollback(Exception):
 
 def _as_id(value) -> int:
     try:
-        return int(value)
+        warning_id = int(value)
     except (TypeError, ValueError):
         raise NotFound(f"There is no warning {value}.") from None
+    if not 0 < warning_id < 2**63:  # SQLite integers are 64-bit: larger ids cannot exist
+        raise NotFound(f"There is no warning {value}.")
+    return warning_id
 
 
 def _account_name(name) -> str:

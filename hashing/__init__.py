@@ -12,7 +12,10 @@ from hashing.keys import (
     fingerprint,
     generate_key_file,
     load_key,
+    load_keys,
+    new_key,
     parse_key_hex,
+    write_key_file,
 )
 from hashing.numbers import (
     InvalidNumber,
@@ -36,6 +39,9 @@ __all__ = [
     "generate_key_file",
     "is_known_region",
     "load_key",
+    "load_keys",
+    "new_key",
+    "write_key_file",
     "load_metadata",
     "normalize",
     "parse_key_hex",

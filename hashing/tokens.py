@@ -4,6 +4,11 @@ Phone numbers are low-entropy (about 10^8 Dutch mobiles), so an unkeyed or
 salted hash is reversed by trying them all. Every token is keyed with a subkey
 derived from the instance's secret key, one subkey per purpose, so that a
 token of one kind can never be confused with, or used as, another.
+
+After key rotations the Hasher holds a chain of keys, oldest first: a token is
+made under the oldest key and then re-hashed under each later key's subkey for
+the same purpose (H_new(H_old(x))). Rotation re-wraps stored tokens the same way,
+so the old keys alone no longer match anything stored.
 """
 
 from blake3 import blake3
@@ -13,30 +18,61 @@ from hashing.numbers import Number
 _NUMBER_CONTEXT = "sexwork-safety checker 2026-12-04 phone number token v1"
 _SECRET_CONTEXT = "sexwork-safety checker 2026-12-04 access token v1"
 _MESSAGE_CONTEXT = "sexwork-safety checker 2026-12-04 gateway message id v1"
+_BUCKET_CONTEXT = "sexwork-safety checker 2026-12-04 daily distinct-check bucket v1"
 
 
 def derive_subkey(key: bytes, context: str) -> bytes:
     return blake3(key, derive_key_context=context).digest()
 
 
+def _chain(data: bytes, subkeys) -> bytes:
+    for subkey in subkeys:
+        data = blake3(data, key=subkey).digest()
+    return data
+
+
 class Hasher:
-    """Turns numbers and access secrets into 32-byte tokens under one secret key."""
+    """Turns numbers and access secrets into 32-byte tokens under a secret key
+    (or a chain of rotated keys, oldest first)."""
 
-    __slots__ = ("_message_key", "_number_key", "_secret_key")
+    __slots__ = ("_number_keys", "_secret_keys", "_bucket_key", "_message_key")
 
-    def __init__(self, key: bytes):
-        self._number_key = derive_subkey(key, _NUMBER_CONTEXT)
-        self._secret_key = derive_subkey(key, _SECRET_CONTEXT)
-        self._message_key = derive_subkey(key, _MESSAGE_CONTEXT)
+    def __init__(self, key):
+        keys = [key] if isinstance(key, bytes) else list(key)
+        if not keys:
+            raise ValueError("a Hasher needs at least one key")
+        self._number_keys = [derive_subkey(k, _NUMBER_CONTEXT) for k in keys]
+        self._secret_keys = [derive_subkey(k, _SECRET_CONTEXT) for k in keys]
+        self._bucket_key = derive_subkey(keys[-1], _BUCKET_CONTEXT)
+        # Message ids are kept for days only, so the newest key alone serves.
+        self._message_key = derive_subkey(keys[-1], _MESSAGE_CONTEXT)
 
     def __repr__(self) -> str:
         return "Hasher(<key hidden>)"
 
     def number_token(self, number: Number) -> bytes:
-        return blake3(number.e164.encode("ascii"), key=self._number_key).digest()
+        return _chain(number.e164.encode("ascii"), self._number_keys)
 
     def secret_hash(self, secret: str) -> bytes:
-        return blake3(secret.encode("utf-8"), key=self._secret_key).digest()
+        return _chain(secret.encode("utf-8"), self._secret_keys)
+
+    def rewrap_number_token(self, token: bytes) -> bytes:
+        """A token of the chain without the newest key -> the token under the whole chain."""
+        return _chain(token, self._number_keys[-1:])
+
+    def rewrap_secret_hash(self, secret_hash: bytes) -> bytes:
+        return _chain(secret_hash, self._secret_keys[-1:])
+
+    def daily_bucket(self, token: bytes, day: str) -> str:
+        """A 16-bit bucket (4 hex digits) for a number token under a subkey for ``day``.
+
+        Used to count *distinct* numbers a member checked today without remembering
+        them: 65,536 buckets, so even with the key each bucket stands for about 1,500
+        Dutch mobile numbers, and a new subkey every day means buckets of different
+        days cannot be linked.
+        """
+        day_key = blake3(day.encode("ascii"), key=self._bucket_key).digest()
+        return blake3(token, key=day_key).hexdigest()[:4]
 
     def message_token(self, message_id: str) -> bytes:
         """A gateway's message id, kept only to answer a retried message once."""

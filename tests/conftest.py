@@ -7,6 +7,7 @@ Everything runs against real files; nothing of our storage is mocked.
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -211,12 +212,15 @@ class Server:
         self._stdout = open(self.stdout_path, "wb")
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "checker", "--instance", str(instance), "serve",
-             "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=self._stdout, stderr=self._stderr, env=subprocess_env(**env),
+            self.command(instance), stdout=self._stdout, stderr=self._stderr,
+            env=subprocess_env(**env), cwd=log_dir,
         )
 
-    def wait_ready(self, timeout=30.0):
+    def command(self, instance: Path) -> list[str]:
+        return [sys.executable, "-m", "checker", "--instance", str(instance), "serve",
+                "--host", "127.0.0.1", "--port", str(self.port)]
+
+    def wait_ready(self, timeout=60.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -357,3 +361,88 @@ def sms_config(bird_url=None, **overrides) -> dict:
                        "BIRD_CHANNEL_ID": "ch-1", "BIRD_RETRY_SECONDS": 0.05})
     config.update(overrides)
     return config
+class Gunicorn(Server):
+    """`gunicorn -w N 'web:create_app()'` as a real subprocess, started from ``log_dir``
+    (a folder without a web/ of its own) with the repository on PYTHONPATH."""
+
+    def __init__(self, instance: Path, log_dir: Path, workers=3, access_log=None,
+                 access_format=None, **env):
+        self.workers, self.access_log, self.access_format = workers, access_log, access_format
+        super().__init__(instance, log_dir, CHECKER_INSTANCE=str(instance), **env)
+
+    def command(self, instance: Path) -> list[str]:
+        argv = [sys.executable, "-m", "gunicorn", "-w", str(self.workers),
+                "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5"]
+        if self.access_log:
+            argv += ["--access-logfile", str(self.access_log)]
+        if self.access_format:
+            argv += ["--access-logformat", self.access_format]
+        return argv + ["web:create_app()"]
+
+
+def require_program(name: str) -> str:
+    """The path of a program the test needs: skip without it, but fail under CI=true."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is required under CI=true (.ci/run installs it)")
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, without persistence."""
+
+    def __init__(self, log_dir: Path):
+        self.program = require_program("redis-server")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_path = log_dir / f"redis-{self.port}.log"
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [self.program, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--logfile", str(self.log_path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while self.command("PING") != "PONG":
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("redis-server did not start: "
+                                     + self.log_path.read_text(errors="replace")[-2000:])
+            time.sleep(0.05)
+
+    def command(self, *args) -> str | None:
+        """One command in Redis' inline protocol; the first reply line, or None."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                s.sendall((" ".join(args) + "\r\n").encode())
+                return s.recv(65536).decode(errors="replace").split("\r\n")[0].lstrip("+")
+        except OSError:
+            return None
+
+    def dump(self) -> bytes:
+        """Every key and value, for leak scans."""
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.port)
+        blob = b""
+        for key in client.scan_iter(count=1000):
+            kind = client.type(key)
+            value = client.get(key) if kind == b"string" else repr(client.dump(key)).encode()
+            blob += key + b"=" + (value or b"") + b"\n"
+        return blob
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path)
+    yield server
+    server.stop()

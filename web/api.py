@@ -7,6 +7,7 @@ from importlib import resources
 from flask import Blueprint, g, request
 
 from checker.errors import InvalidRequest
+from web.abuse import spend_distinct
 from web.auth import require
 from web.context import checker
 from web.limits import check_budget
@@ -35,6 +36,7 @@ def text_field(body: dict, name: str, required: bool = False):
 def check():
     number = checker().parse(text_field(json_body(), "number", required=True))
     check_budget().spend(str(g.account.id))
+    spend_distinct(number)
     return checker().verdict(number, "api").as_json()
 
 

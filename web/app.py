@@ -11,7 +11,7 @@ from flask import Flask
 from checker.instance import open_checker
 from checker.settings import SECRET_NAMES, Settings
 from hashing import load_metadata
-from web import api, errors, health, security, sms_bird, sms_twilio
+from web import abuse, api, errors, health, production, security, sms_bird, sms_twilio
 from web.limits import init_limits
 
 DEFAULTS = {
@@ -23,6 +23,9 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "PUBLIC_URL": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    "PROXY_HOPS": 0,
+    "DISTINCT_DAILY_QUOTA": 100,
+    "DISTINCT_FLAG_THRESHOLD": 50,
 }
 SETTINGS_KEYS = ("INSTANCE", "HASH_KEY", "KEY_FILE", "DEFAULT_REGION", "RETENTION_DAYS")
 
@@ -42,7 +45,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["checker"] = open_checker(settings)
     load_metadata()
 
+    production.configure(app)
     init_limits(app)
+    abuse.init_abuse(app)
     errors.register(app)
     security.register(app)
     app.register_blueprint(health.bp)

@@ -41,7 +41,7 @@ class Budget:
         except ApiError:
             raise
         except Exception as exc:
-            raise _unavailable(exc) from None
+            raise storage_unavailable(exc) from None
 
     def exhausted(self, identity: str) -> bool:
         """True when a limit is already used up (without spending anything)."""
@@ -49,7 +49,7 @@ class Budget:
         try:
             return not all(strategy.test(limit, self.scope, identity) for limit in self.limits)
         except Exception as exc:
-            raise _unavailable(exc) from None
+            raise storage_unavailable(exc) from None
 
     def retry_error(self, identity: str) -> ApiError:
         strategy = self.limiter.limiter
@@ -71,10 +71,14 @@ def _exhausted(strategy, limit, scope, identity) -> ApiError:
     )
 
 
-def _unavailable(exc) -> ApiError:
+def storage_unavailable(exc) -> ApiError:
+    """The limit storage failed: fail closed with a 503 (never a 500, never unlimited)."""
     current_app.logger.error("rate-limit storage unavailable: %s", exc.__class__.__name__)
     return ApiError(503, "unavailable", "The service is temporarily unavailable; try again soon.",
                     headers={"Retry-After": "30"})
+
+
+_unavailable = storage_unavailable  # the name other modules may already use
 
 
 def init_limits(app) -> None:

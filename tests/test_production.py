@@ -1,0 +1,113 @@
+"""Several gunicorn workers sharing limits through a real Redis; Redis failing and coming back;
+the start-up warning about per-process limits; ProxyFix for per-address limits."""
+
+import logging
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import NL_MOBILE, TEST_KEY_HEX, Gunicorn, http
+
+def check_many(base, token, count, workers=None):
+    def one(_):
+        status, _headers, body = http("POST", base + "/api/v1/check", {"number": NL_MOBILE},
+                                      token, timeout=60)
+        return status, body
+
+    with ThreadPoolExecutor(max_workers=workers or count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+@pytest.fixture
+def gunicorn(instance, tmp_path, redis_server):
+    servers = []
+
+    def start(limits="10 per minute", **env):
+        logs = tmp_path / f"gunicorn-{len(servers)}"
+        logs.mkdir()
+        server = Gunicorn(instance, logs, access_log=logs / "access.log",
+                          access_format="%(p)s %(m)s %(U)s %(s)s", CHECKER_HASH_KEY=TEST_KEY_HEX,
+                          CHECKER_CHECK_LIMITS=limits,
+                          CHECKER_RATELIMIT_STORAGE_URI=redis_server.url, **env)
+        servers.append(server)
+        server.wait_ready()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_three_workers_share_one_limit_through_redis(gunicorn, member_token):
+    server = gunicorn("10 per minute")
+    results = check_many(server.base, member_token, 40)
+    statuses = Counter(status for status, _ in results)
+    server.stop()  # flushes the access log
+    served_by = {line.split()[0] for line in server.access_log.read_text().splitlines()
+                 if "/api/v1/check" in line}
+    print(f"\n40 concurrent checks, 3 gunicorn workers, limit 10/minute: {dict(statuses)}, "
+          f"served by {len(served_by)} worker processes")
+    assert statuses == {200: 10, 429: 30}
+    assert len(served_by) >= 2  # the limit held across processes, not inside one
+    assert all(body["error"] == "rate_limited" for status, body in results if status == 429)
+    assert "RATE LIMITS ARE PER PROCESS" not in server.output()
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_redis_down_fails_closed_with_503_then_recovers(gunicorn, redis_server, member_token):
+    # An operator's attempt to swallow storage errors or fall back to memory is overridden.
+    server = gunicorn("1000 per minute", CHECKER_RATELIMIT_SWALLOW_ERRORS="true",
+                      CHECKER_RATELIMIT_IN_MEMORY_FALLBACK_ENABLED="true")
+    assert [s for s, _ in check_many(server.base, member_token, 6, workers=3)] == [200] * 6
+    redis_server.stop()
+    down = check_many(server.base, member_token, 6, workers=3)
+    assert [s for s, _ in down] == [503] * 6
+    assert all(body["error"] == "unavailable" for _, body in down)
+    redis_server.start()
+    assert [s for s, _ in check_many(server.base, member_token, 6, workers=3)] == [200] * 6
+    assert "Traceback" not in server.output()
+
+
+def test_memory_limits_outside_checker_serve_warn_at_start_up(make_app, caplog):
+    with caplog.at_level(logging.WARNING):
+        make_app()
+    assert "RATE LIMITS ARE PER PROCESS" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        make_app(SINGLE_PROCESS=1)
+    assert "RATE LIMITS ARE PER PROCESS" not in caplog.text
+
+
+@pytest.mark.slow
+def test_gunicorn_with_memory_limits_logs_the_warning(instance, tmp_path):
+    server = Gunicorn(instance, tmp_path, workers=2, CHECKER_HASH_KEY=TEST_KEY_HEX)
+    try:
+        server.wait_ready()
+    finally:
+        server.stop()
+    assert "RATE LIMITS ARE PER PROCESS" in server.output()
+
+
+def bad_token_statuses(client, addresses):
+    return [client.post("/api/v1/check", json={"number": NL_MOBILE},
+                        headers={"Authorization": "Bearer chk_wrong", "X-Forwarded-For": ip},
+                        environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code
+            for ip in addresses]
+
+
+@pytest.mark.parametrize("hops, expected", [(0, [401, 401, 429]), (1, [401, 401, 401])])
+def test_proxy_hops_make_limits_see_the_client_address(make_app, hops, expected):
+    client = make_app(PROXY_HOPS=hops, AUTH_FAILURE_LIMITS="2 per minute").test_client()
+    assert bad_token_statuses(client, ["192.0.2.1", "192.0.2.1", "192.0.2.2"]) == expected
+
+
+@pytest.mark.parametrize("hops", [-1, "two", 1.5, True])
+def test_bad_proxy_hops_is_refused(make_app, hops):
+    from checker.errors import SetupProblem
+
+    with pytest.raises(SetupProblem, match="CHECKER_PROXY_HOPS"):
+        make_app(PROXY_HOPS=hops)

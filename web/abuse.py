@@ -1,0 +1,44 @@
+"""The daily quota of distinct numbers (policy in ``checker.abuse``), counted in the limit
+storage that the check budget uses, so every worker shares it through Redis."""
+
+from flask import current_app, g
+
+from checker.abuse import DailyQuotaReached, DistinctPolicy, note_distinct_check
+from web.context import checker
+from web.errors import ApiError
+from web.limits import check_budget, storage_unavailable
+
+
+class StorageCounter:
+    """Flask-Limiter's storage as a ``checker.abuse.Counter``; a storage error is a 503."""
+
+    def __init__(self, storage):
+        self.storage = storage
+
+    def incr(self, key: str, expiry: int) -> int:
+        try:
+            return self.storage.incr(key, expiry)
+        except Exception as exc:
+            raise storage_unavailable(exc) from None
+
+    def clear(self, key: str) -> None:
+        try:
+            self.storage.clear(key)
+        except Exception as exc:
+            raise storage_unavailable(exc) from None
+
+
+def init_abuse(app) -> None:
+    app.extensions["distinct_policy"] = DistinctPolicy.from_settings(
+        app.config["DISTINCT_DAILY_QUOTA"], app.config["DISTINCT_FLAG_THRESHOLD"])
+
+
+def spend_distinct(number) -> None:
+    """Call after ``check_budget().spend()``, with the number as understood."""
+    try:
+        note_distinct_check(checker(), g.account, number,
+                            StorageCounter(check_budget().limiter.storage),
+                            current_app.extensions["distinct_policy"])
+    except DailyQuotaReached as exc:
+        raise ApiError(429, "rate_limited", str(exc), headers={"Retry-After": str(exc.retry_after)},
+                       retry_after=exc.retry_after) from None
