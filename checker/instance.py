@@ -7,7 +7,7 @@ not fail loudly on its own: it would answer "no warnings" for every number.
 import os
 from dataclasses import dataclass
 
-from checker.errors import KeyProblem, SetupProblem
+from checker.errors import SetupProblem
 from checker.service import Checker, utc_now
 from checker.settings import Settings
 from data import Store, StoreError

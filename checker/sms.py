@@ -55,7 +55,8 @@ class Outcome:
 class SmsDesk:
     """Answers inbound texts.
 
-    ``spend_check(account_id)`` takes one check from the member's shared budget
+    ``spend_check(account, number)`` takes one check from the member's shared budget
+    (and the daily quota of distinct numbers)
     and raises LimitReached or Unavailable; ``spend_unknown(key)`` does the
     same for the few replies an unregistered phone may get.
     """
@@ -114,7 +115,7 @@ class SmsDesk:
         verdicts, retry_after = [], None
         for number in numbers:
             try:
-                self.spend_check(account.id)
+                self.spend_check(account, number)
             except LimitReached as exc:
                 retry_after = exc.retry_after
                 break

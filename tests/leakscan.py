@@ -2,6 +2,9 @@
 that would betray one of them, and the HTTP part of the scenario."""
 
 import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import blake3
 import phonenumbers
@@ -80,3 +83,47 @@ HTTP_SCENARIO = [
 
 def tokens_for(tokens, role):
     return tokens.get(role, "not-a-valid-token")
+
+
+class LogCapture(logging.Handler):
+    """Every record of every logger, at DEBUG, formatted with any traceback."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.lines: list[str] = []
+        self._saved: dict[logging.Logger, int] = {}
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+    def watch_all_loggers(self):
+        loggers = [logging.getLogger()] + [
+            lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+        for lg in loggers:
+            if lg not in self._saved:
+                self._saved[lg] = lg.level
+                lg.setLevel(logging.DEBUG)
+                if lg is logging.getLogger() or not lg.propagate:
+                    lg.addHandler(self)
+
+    def restore(self):
+        for lg, level in self._saved.items():
+            lg.setLevel(level)
+            lg.removeHandler(self)
+
+
+@dataclass
+class Run:
+    instance: Path
+    key: bytes
+    outputs: dict[str, str] = field(default_factory=dict)  # name -> text that must be clean
+    snapshots: list[dict[Path, bytes]] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+
+    def output(self, name, text):
+        self.outputs[f"{len(self.outputs):03d} {name}"] = text
+
+    def snapshot(self):
+        self.snapshots.append({p: p.read_bytes() for p in sorted(self.instance.rglob("*"))
+                               if p.is_file()})

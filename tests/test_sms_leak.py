@@ -5,16 +5,15 @@ refusal is.
 """
 
 import json
-import time
 import urllib.request
 
 import pytest
 
 from conftest import (SMS_PUBLIC_URL, TWILIO_TOKEN, Cli, FakeBird, Server, bird_inbound,
                       bird_post, sms_config, twilio_post)
-from test_leak import LogCapture, Run, digit_forms, find, number_needles
+from leakscan import LogCapture, Run, digit_forms, find, number_needles
 
-SENDER = "+31687654321"  # registered, in test_leak.NUMBERS
+SENDER = "+31687654321"  # registered, in leakscan.NUMBERS
 STRANGER = "+31611111111"
 CHECKED_TEXTS = [
     "CONTROLE 06-12345678 aub",

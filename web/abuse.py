@@ -1,7 +1,7 @@
 """The daily quota of distinct numbers (policy in ``checker.abuse``), counted in the limit
 storage that the check budget uses, so every worker shares it through Redis."""
 
-from flask import current_app, g
+from flask import current_app
 
 from checker.abuse import DailyQuotaReached, DistinctPolicy, note_distinct_check
 from web.context import checker
@@ -33,10 +33,17 @@ def init_abuse(app) -> None:
         app.config["DISTINCT_DAILY_QUOTA"], app.config["DISTINCT_FLAG_THRESHOLD"])
 
 
-def spend_distinct(number) -> None:
+def spend_for_check(account, number) -> None:
+    """What one check costs a member on every channel: one from the shared check budget,
+    then the daily quota of distinct numbers. Call once the number was understood."""
+    check_budget().spend(str(account.id))
+    spend_distinct(account, number)
+
+
+def spend_distinct(account, number) -> None:
     """Call after ``check_budget().spend()``, with the number as understood."""
     try:
-        note_distinct_check(checker(), g.account, number,
+        note_distinct_check(checker(), account, number,
                             StorageCounter(check_budget().limiter.storage),
                             current_app.extensions["distinct_policy"])
     except DailyQuotaReached as exc:

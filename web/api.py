@@ -7,10 +7,9 @@ from importlib import resources
 from flask import Blueprint, g, request
 
 from checker.errors import InvalidRequest
-from web.abuse import spend_distinct
+from web.abuse import spend_for_check
 from web.auth import require
 from web.context import checker
-from web.limits import check_budget
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -35,8 +34,7 @@ def text_field(body: dict, name: str, required: bool = False):
 @require()
 def check():
     number = checker().parse(text_field(json_body(), "number", required=True))
-    check_budget().spend(str(g.account.id))
-    spend_distinct(number)
+    spend_for_check(g.account, number)
     return checker().verdict(number, "api").as_json()
 
 

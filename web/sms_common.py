@@ -9,7 +9,8 @@ from flask import current_app, request
 from checker.sms import LimitReached, SmsDesk, Unavailable
 from web.context import checker
 from web.errors import ApiError
-from web.limits import Budget, check_budget
+from web.abuse import spend_for_check
+from web.limits import Budget
 
 UNKNOWN_SCOPE = "sms_unknown_sender"
 DEFAULT_UNKNOWN_LIMITS = "3 per day"
@@ -42,21 +43,27 @@ def install_unknown_budget(state) -> None:
         app.extensions["sms_unknown_budget"] = Budget(limiter, UNKNOWN_SCOPE, limits)
 
 
-def _spender(budget_of):
-    def spend(identity) -> None:
+def _as_reply(spend):
+    """Wrap a spending function so a 429/503 ApiError becomes LimitReached/Unavailable."""
+
+    def spend_or_refuse(*args) -> None:
         try:
-            budget_of().spend(str(identity))
+            spend(*args)
         except ApiError as exc:
             if exc.status == 429:
                 raise LimitReached(int(exc.headers.get("Retry-After", 60))) from None
             raise Unavailable() from None
 
-    return spend
+    return spend_or_refuse
+
+
+def _spend_unknown(sender_key) -> None:
+    current_app.extensions["sms_unknown_budget"].spend(str(sender_key))
 
 
 def desk() -> SmsDesk:
     return SmsDesk(
         checker(),
-        spend_check=_spender(check_budget),
-        spend_unknown=_spender(lambda: current_app.extensions["sms_unknown_budget"]),
+        spend_check=_as_reply(spend_for_check),
+        spend_unknown=_as_reply(_spend_unknown),
     )
