@@ -11,7 +11,7 @@ from checker.errors import KeyProblem, SetupProblem
 from checker.service import Checker, utc_now
 from checker.settings import Settings
 from data import Store, StoreError
-from hashing import Hasher, fingerprint, generate_key_file, load_key
+from hashing import Hasher, fingerprint, generate_key_file, load_key, session_secret
 
 FINGERPRINT = "key_fingerprint"
 
@@ -89,7 +89,8 @@ def open_checker(settings: Settings) -> Checker:
         raise SetupProblem("The database has no key fingerprint. Run `checker init`.")
     _require_match(known, key)
     _warn_if_readable(settings)
-    return Checker(store, Hasher(key), settings, key_fingerprint=known)
+    return Checker(store, Hasher(key), settings, key_fingerprint=known,
+                   session_secret=session_secret(key))
 
 
 def _warn_if_readable(settings: Settings) -> None:

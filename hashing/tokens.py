@@ -12,10 +12,17 @@ from hashing.numbers import Number
 
 _NUMBER_CONTEXT = "sexwork-safety checker 2026-12-04 phone number token v1"
 _SECRET_CONTEXT = "sexwork-safety checker 2026-12-04 access token v1"
+_SESSION_CONTEXT = "sexwork-safety checker 2026-12-04 web session secret v1"
 
 
 def derive_subkey(key: bytes, context: str) -> bytes:
     return blake3(key, derive_key_context=context).digest()
+
+
+def session_secret(key: bytes) -> bytes:
+    """The secret that signs the web's session cookies: a subkey of its own, so that
+    the web framework never holds the key that number tokens are made with."""
+    return derive_subkey(key, _SESSION_CONTEXT)
 
 
 class Hasher:

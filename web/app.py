@@ -11,7 +11,7 @@ from flask import Flask
 from checker.instance import open_checker
 from checker.settings import SECRET_NAMES, Settings
 from hashing import load_metadata
-from web import api, errors, health, security
+from web import api, errors, health, pages, security
 from web.limits import init_limits
 
 DEFAULTS = {
@@ -20,6 +20,7 @@ DEFAULTS = {
     "RETENTION_DAYS": 1826,
     "CHECK_LIMITS": "30 per hour;200 per day",
     "AUTH_FAILURE_LIMITS": "20 per minute",
+    "LOGIN_LIMITS": "10 per 15 minutes",
     "RATELIMIT_STORAGE_URI": "memory://",
     "PUBLIC_URL": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -47,4 +48,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    pages.register(app)
     return app
