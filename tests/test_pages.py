@@ -308,7 +308,7 @@ def test_no_warnings_never_says_safe_in_english(signed_in):
 def test_invalid_number_is_explained_and_kept_in_the_field(signed_in, typed, message):
     response = signed_in.check(typed)
     html = text(response)
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert message in html
     assert f'value="{typed}"' in html
     assert 'aria-invalid="true"' in html and 'id="number-error"' in html
@@ -319,7 +319,7 @@ def test_invalid_numbers_cost_nothing_and_the_limit_has_a_page(make_app, member_
     browser = Browser(make_app(CHECK_LIMITS="2 per hour").test_client())
     browser.sign_in(*member_login)
     for _ in range(3):
-        assert browser.check("06-1234").status_code == 400
+        assert 'aria-invalid="true"' in text(browser.check("06-1234"))
     for _ in range(2):
         assert browser.check(TYPED_NONE).status_code == 200
     refused = browser.check(TYPED_NONE)

@@ -109,7 +109,8 @@ def check():
         number = checker().parse(typed)
     except InvalidNumber as exc:
         # The only case where what was typed goes back into the page, to be corrected.
-        return page("check.html", 400, typed=typed,
+        # 200, not 400: the page is the answer, and browsers log a 4xx page as an error.
+        return page("check.html", typed=typed,
                     problem=i18n.invalid_number_message(exc.reason))
     try:
         check_budget().spend(str(g.account.id))
