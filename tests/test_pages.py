@@ -483,3 +483,15 @@ def test_demo_accounts_can_sign_in(cli, app):
         assert response.status_code == 303
     text_output = cli("demo").stdout
     assert "password " in text_output and "token chk_" in text_output
+
+
+def test_page_checks_write_no_number_to_disk(app, signed_in, warned, instance):
+    from test_leak import digit_forms
+
+    for typed in (TYPED, TYPED_NONE, "06 8765 4321 x", "0687654321;ext=1"):
+        signed_in.check(typed)
+    checker_of(app).store.close()
+    blobs = b"".join(path.read_bytes() for path in instance.rglob("*") if path.is_file())
+    assert blobs
+    for form in digit_forms(NL_MOBILE) | digit_forms(NL_MOBILE_2) | {"06 8765 4321"}:
+        assert form.encode() not in blobs, form
