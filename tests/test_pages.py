@@ -495,3 +495,14 @@ def test_page_checks_write_no_number_to_disk(app, signed_in, warned, instance):
     assert blobs
     for form in digit_forms(NL_MOBILE) | digit_forms(NL_MOBILE_2) | {"06 8765 4321"}:
         assert form.encode() not in blobs, form
+
+
+def test_sign_in_fails_closed_when_the_limit_storage_is_down(make_app, member_login):
+    # Nothing listens on port 9 of loopback: the storage cannot be reached.
+    app = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0")
+    browser = Browser(app.test_client())
+    response = browser.sign_in(*member_login)
+    assert response.status_code == 503
+    assert "Nu even niet beschikbaar" in text(response)
+    with browser.client.session_transaction() as session:
+        assert "account_id" not in session

@@ -73,8 +73,10 @@ def login():
     try:
         spend_login_attempt(name)
     except ApiError as exc:
+        if exc.status != 429:
+            raise  # the limit storage is down: the 503 error page
         return page("login.html", exc.status, exc.headers, name=name,
-                    retry_in=i18n.in_time(exc.extra.get("retry_after", 60)))
+                    retry_in=i18n.in_time(exc.extra["retry_after"]))
     account = checker().login(name, request.form.get("password", ""))
     if account is None:
         return page("login.html", name=name, failed=True)
