@@ -38,13 +38,22 @@ class NewAccount:
     id: int
     name: str
     token: str
+    password: str | None = None  # only for a password made here (demo accounts), shown once
 
     def as_json(self) -> dict:
-        return {"id": self.id, "name": self.name, "token": self.token}
+        shown = {"id": self.id, "name": self.name, "token": self.token}
+        if self.password is not None:
+            shown["password"] = self.password
+        return shown
 
 
 def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_password() -> str:
+    """A random password of 16 URL-safe characters (96 bits)."""
+    return secrets.token_urlsafe(12)
 
 
 def hash_password(password: str) -> str:

@@ -348,12 +348,14 @@ def restore(ctx, path, as_json):
 @json_option
 @pass_context
 def demo(ctx, as_json):
-    """Create (or re-issue tokens for) a demo caseworker and member, for trying things out."""
+    """Create (or re-issue tokens and passwords for) a demo caseworker and member, for trying
+    things out."""
     issued = {role: ctx.checker.demo_account(ACTOR, role) for role in ("caseworker", "member")}
     emit(
         as_json,
         {role: new.as_json() for role, new in issued.items()},
-        "\n".join(f"Demo {role} {new.name!r}: token {new.token}" for role, new in issued.items()),
+        "\n".join(f"Demo {role} {new.name!r}: token {new.token}  password {new.password}"
+                  for role, new in issued.items()),
     )
 
 

@@ -11,7 +11,7 @@ from checker.errors import SetupProblem
 from checker.service import Checker, utc_now
 from checker.settings import Settings
 from data import Store, StoreError
-from hashing import Hasher, fingerprint, generate_key_file, load_keys
+from hashing import Hasher, fingerprint, generate_key_file, load_keys, session_secret
 
 FINGERPRINT = "key_fingerprint"
 
@@ -89,15 +89,17 @@ def open_checker(settings: Settings) -> Checker:
     store = Store(settings.database_path)
     try:
         store.require_current()
-        key = _load_key(settings)
+        keys = _load_key(settings)
         known = store.get_meta(FINGERPRINT)
     except StoreError as exc:
         raise SetupProblem(str(exc)) from None
     if known is None:
         raise SetupProblem("The database has no key fingerprint. Run `checker init`.")
-    _require_match(known, key)
+    _require_match(known, keys)
     _warn_if_readable(settings)
-    return Checker(store, Hasher(key), settings, key_fingerprint=known)
+    # Sessions are signed under the newest key: a rotation signs everyone out.
+    return Checker(store, Hasher(keys), settings, key_fingerprint=known,
+                   session_secret=session_secret(keys[-1]))
 
 
 def _warn_if_readable(settings: Settings) -> None:

@@ -1,7 +1,7 @@
 """The Checker: every use case of the service, for the CLI and the web alike."""
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 
 from checker import accounts
@@ -38,9 +38,11 @@ class ImportResult:
 
 class Checker:
     def __init__(self, store: Store, hasher: Hasher, settings: Settings,
-                 key_fingerprint: str = "", today=date.today):
+                 key_fingerprint: str = "", today=date.today, session_secret: bytes = b""):
         self.store = store
         self.key_fingerprint = key_fingerprint
+        # Signs the web's session cookies; derived from the key for that purpose only.
+        self.session_secret = session_secret
         self.hasher = hasher
         self.settings = settings
         self.region = settings.default_region
@@ -173,16 +175,19 @@ class Checker:
         return accounts.hash_password(password)
 
     def demo_account(self, actor: str, role: str) -> NewAccount:
-        """A demo account named demo-<role>, created or given a fresh token."""
+        """A demo account named demo-<role>, created or given a fresh token and password."""
         name = f"demo-{role}"
+        password = accounts.new_password()
         existing = self.store.account_by("name", name)
         if existing is None:
-            return self.add_account(actor, role, name)
+            return replace(self.add_account(actor, role, name, password=password), password=password)
         token = accounts.new_token()
         with self.store.transaction():
-            self.store.set_account(existing["id"], token_hash=self.hasher.secret_hash(token))
-            self._audit(actor, "token_reissued", account_id=existing["id"], name=name)
-        return NewAccount(existing["id"], name, token)
+            self.store.set_account(existing["id"], token_hash=self.hasher.secret_hash(token),
+                                   password_hash=self._password_hash(password))
+            self._audit(actor, "token_reissued", account_id=existing["id"], name=name,
+                        password_reset=True)
+        return NewAccount(existing["id"], name, token, password)
 
     def authenticate(self, token) -> Account | None:
         """The active account an access token belongs to, or None."""
@@ -209,6 +214,43 @@ class Checker:
     def account_by_phone_token(self, phone_token: bytes) -> Account | None:
         """The active account whose SMS phone has this number token, or None."""
         return _active_account(self.store.account_by("phone_token", phone_token))
+    def login(self, name, password) -> Account | None:
+        """The active account with this name and password, or None, whatever was wrong.
+
+        An unknown name costs the same argon2 verification as a wrong password, so the
+        time taken does not tell whether a name exists.
+        """
+        name = str(name or "").strip()
+        row = self.store.account_by("name", name) if 0 < len(name) <= accounts.MAX_NAME else None
+        if not isinstance(password, str) or len(password) > accounts.MAX_PASSWORD:
+            password = ""
+        if not accounts.password_matches(row["password_hash"] if row else None, password):
+            return None
+        return _active_account(row)
+
+    def active_account(self, account_id) -> Account | None:
+        """The account with this id if it still exists and is active (a web session holds the id)."""
+        if isinstance(account_id, bool) or not isinstance(account_id, int):
+            return None
+        return _active_account(self.store.account_by("id", account_id))
+
+    def login_identity(self, name) -> str:
+        """What sign-in attempts for a name are counted under: a keyed hash, never the name
+        itself, so the limiter's storage holds no names (nor a number typed as a name)."""
+        text = "sign-in name:" + str(name or "").strip().casefold()
+        return self.hasher.secret_hash(text).hex()[:32]
+
+    def set_active(self, actor: str, name, active: bool) -> Account:
+        """Deactivate (or reactivate) an account: a deactivated one can neither sign in nor
+        use a token or a session it already has."""
+        row = self.store.account_by("name", _account_name(name))
+        if row is None:
+            raise NotFound(f"There is no account named {name!r}.")
+        with self.store.transaction():
+            self.store.set_account(row["id"], active=1 if active else 0)
+            self._audit(actor, "account_activated" if active else "account_deactivated",
+                        account_id=row["id"], name=row["name"])
+        return Account(row["id"], row["name"], row["role"], row["language"])
 
     # -- reading -----------------------------------------------------------
 

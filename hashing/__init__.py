@@ -26,7 +26,7 @@ from hashing.numbers import (
     normalize,
     scrub,
 )
-from hashing.tokens import Hasher
+from hashing.tokens import Hasher, session_secret
 
 __all__ = [
     "KEY_BYTES",
@@ -46,4 +46,5 @@ __all__ = [
     "normalize",
     "parse_key_hex",
     "scrub",
+    "session_secret",
 ]

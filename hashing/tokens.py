@@ -19,6 +19,7 @@ _NUMBER_CONTEXT = "sexwork-safety checker 2026-12-04 phone number token v1"
 _SECRET_CONTEXT = "sexwork-safety checker 2026-12-04 access token v1"
 _MESSAGE_CONTEXT = "sexwork-safety checker 2026-12-04 gateway message id v1"
 _BUCKET_CONTEXT = "sexwork-safety checker 2026-12-04 daily distinct-check bucket v1"
+_SESSION_CONTEXT = "sexwork-safety checker 2026-12-04 web session secret v1"
 
 
 def derive_subkey(key: bytes, context: str) -> bytes:
@@ -29,6 +30,10 @@ def _chain(data: bytes, subkeys) -> bytes:
     for subkey in subkeys:
         data = blake3(data, key=subkey).digest()
     return data
+def session_secret(key: bytes) -> bytes:
+    """The secret that signs the web's session cookies: a subkey of its own, so that
+    the web framework never holds the key that number tokens are made with."""
+    return derive_subkey(key, _SESSION_CONTEXT)
 
 
 class Hasher:

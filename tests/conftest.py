@@ -446,3 +446,33 @@ def redis_server(tmp_path):
     server = RedisServer(tmp_path)
     yield server
     server.stop()
+# --- optional system tools, and the web pages ---------------------------------
+
+def skip_unless(available: bool, reason: str) -> None:
+    """Skip when a system tool is missing, except under CI=true, where it must be there."""
+    if available:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: this test must run)")
+    pytest.skip(reason)
+
+
+MEMBER_PASSWORD = "paper-lantern-42"
+CASEWORKER_PASSWORD = "river-stone-1789"
+
+
+@pytest.fixture
+def member_login(cli) -> tuple[str, str]:
+    """A member 'alice' who can sign in on the web page: (name, password)."""
+    result = cli("member", "add", "alice", "--password-stdin", input=MEMBER_PASSWORD + "\n")
+    assert result.exit_code == 0, result.stderr
+    return "alice", MEMBER_PASSWORD
+
+
+def csrf_of(html: str) -> str:
+    """The csrf_token of the first form in a page."""
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no csrf_token field in the page"
+    return match.group(1)

@@ -104,3 +104,25 @@ def test_zero_switches_the_quota_off(make_app, member_token):
                       CHECK_LIMITS="100 per minute").test_client()
     assert [check(client, member_token, n).status_code for n in NUMBERS] == [200] * 10
     assert check(client, member_token, NL_MOBILE).status_code == 200
+
+
+def test_every_channel_draws_on_one_quota(make_app, cli):
+    """The page, SMS and the API together: three different numbers, then the API refuses."""
+    from conftest import MEMBER_PASSWORD, NL_MOBILE_2, csrf_of, sms_config, twilio_post
+
+    member = cli.json("member", "add", "mia", "--phone", NL_MOBILE_2, "--password-stdin",
+                      input=MEMBER_PASSWORD + "\n")
+    app = make_app(DISTINCT_DAILY_QUOTA=3, CHECK_LIMITS="100 per minute", **sms_config())
+    client = app.test_client()
+    login = client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"name": "mia", "password": MEMBER_PASSWORD,
+                                "csrf_token": csrf_of(login)})
+    for number in NUMBERS[:2]:
+        page = client.get("/").get_data(as_text=True)
+        answer = client.post("/", data={"number": number, "csrf_token": csrf_of(page)})
+        assert answer.status_code == 200
+    texted = twilio_post(client, {"MessageSid": "SM-quota", "From": NL_MOBILE_2,
+                                  "Body": NUMBERS[2]})
+    assert "+31 6 12345672" in texted.get_data(as_text=True)
+    assert check(client, member["token"], NUMBERS[0]).status_code == 200  # a repeat is free
+    assert check(client, member["token"], NUMBERS[3]).status_code == 429

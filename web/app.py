@@ -11,7 +11,7 @@ from flask import Flask
 from checker.instance import open_checker
 from checker.settings import SECRET_NAMES, Settings
 from hashing import load_metadata
-from web import abuse, api, errors, health, production, security, sms_bird, sms_twilio
+from web import abuse, api, errors, health, pages, production, security, sms_bird, sms_twilio
 from web.limits import init_limits
 
 DEFAULTS = {
@@ -20,6 +20,7 @@ DEFAULTS = {
     "RETENTION_DAYS": 1826,
     "CHECK_LIMITS": "30 per hour;200 per day",
     "AUTH_FAILURE_LIMITS": "20 per minute",
+    "LOGIN_LIMITS": "10 per 15 minutes",
     "RATELIMIT_STORAGE_URI": "memory://",
     "PUBLIC_URL": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -54,4 +55,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(sms_twilio.bp)
     app.register_blueprint(sms_bird.bp)
+    pages.register(app)
     return app

@@ -1,4 +1,8 @@
-"""Every failure as JSON ``{"error": CODE, "message": TEXT}``: never an HTML page or a traceback."""
+"""Every failure as JSON ``{"error": CODE, "message": TEXT}``, never a traceback.
+
+Paths outside the API (the web pages a browser visits) get a small HTML page
+instead, from the renderer the pages register as ``app.extensions["error_page"]``.
+"""
 
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -18,6 +22,10 @@ HTTP_CODES = {
 }
 
 
+# Machine-facing paths: errors there are always JSON.
+JSON_PATHS = ("/api/", "/sms/", "/healthz")
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, headers=None, **extra):
         super().__init__(message)
@@ -33,10 +41,19 @@ def error_response(status: int, code: str, message: str, headers=None, **extra):
     return response
 
 
+def error_page(status: int, headers=None):
+    """The HTML error page for a browser's path, or None where errors are JSON."""
+    render = current_app.extensions.get("error_page")
+    if render is None or request.path.startswith(JSON_PATHS):
+        return None
+    return render(status, headers or {})
+
+
 def register(app) -> None:
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
-        return error_response(exc.status, exc.code, exc.message, exc.headers, **exc.extra)
+        return error_page(exc.status, exc.headers) or error_response(
+            exc.status, exc.code, exc.message, exc.headers, **exc.extra)
 
     @app.errorhandler(InvalidNumber)
     def invalid_number(exc: InvalidNumber):
@@ -58,7 +75,8 @@ def register(app) -> None:
     def http_error(exc: HTTPException):
         code = HTTP_CODES.get(exc.code, "error")
         headers = {"Allow": exc.valid_methods and ", ".join(exc.valid_methods)} if exc.code == 405 else {}
-        return error_response(exc.code, code, exc.description or exc.name, headers)
+        return error_page(exc.code, headers) or error_response(
+            exc.code, code, exc.description or exc.name, headers)
 
     @app.errorhandler(Exception)
     def internal_error(exc: Exception):
@@ -66,4 +84,5 @@ def register(app) -> None:
         current_app.logger.error(
             "unhandled %s on %s %s", exc.__class__.__name__, request.method, request.path
         )
-        return error_response(500, "internal_error", "Something went wrong on our side.")
+        return error_page(500) or error_response(
+            500, "internal_error", "Something went wrong on our side.")

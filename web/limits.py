@@ -21,6 +21,7 @@ from web.errors import ApiError
 
 CHECK_SCOPE = "checks"
 AUTH_SCOPE = "auth_failures"
+LOGIN_SCOPE = "logins"
 
 
 class Budget:
@@ -86,6 +87,7 @@ def init_limits(app) -> None:
     limiter = Limiter(key_func=get_remote_address, app=app, default_limits=[])
     app.extensions["check_budget"] = Budget(limiter, CHECK_SCOPE, app.config["CHECK_LIMITS"])
     app.extensions["auth_budget"] = Budget(limiter, AUTH_SCOPE, app.config["AUTH_FAILURE_LIMITS"])
+    app.extensions["login_budget"] = Budget(limiter, LOGIN_SCOPE, app.config["LOGIN_LIMITS"])
 
 
 def check_budget() -> Budget:
@@ -94,6 +96,11 @@ def check_budget() -> Budget:
 
 def auth_budget() -> Budget:
     return current_app.extensions["auth_budget"]
+
+
+def login_budget() -> Budget:
+    """Sign-in attempts on the web page, spent per client address and per name."""
+    return current_app.extensions["login_budget"]
 
 
 def client_address() -> str:
