@@ -3,6 +3,7 @@
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from functools import cached_property
 
 from checker import accounts
 from checker.accounts import Account, NewAccount
@@ -48,6 +49,34 @@ class Checker:
 
     def today(self) -> date:
         return self._today()
+
+    # -- issue 5: reports, members, feed, monthly statistics (own modules) ----
+
+    @cached_property
+    def reports(self):
+        """Incident reports: submit, list, publish, reject (checker.reports.Reports)."""
+        from checker.reports import Reports
+
+        return Reports(self)
+
+    @cached_property
+    def members(self):
+        """Member management (checker.members.Members)."""
+        from checker.members import Members
+
+        return Members(self)
+
+    @cached_property
+    def feed(self):
+        """The alert feed and the caseworkers' warning list (checker.feed.Feed)."""
+        from checker.feed import Feed
+
+        return Feed(self)
+
+    def monthly_stats(self, months=12) -> list[dict]:
+        from checker.monthly import monthly_stats
+
+        return monthly_stats(self, months)
 
     # -- checks ------------------------------------------------------------
 
@@ -107,8 +136,10 @@ class Checker:
     def purge(self, actor: str) -> int:
         cutoff = retention_cutoff(self.today(), self.settings.retention_days)
         with self.store.transaction():
+            reports_purged = self.reports.purge_before(cutoff)
             purged = self.store.delete_warnings_before(cutoff)
-            self._audit(actor, "purge", purged=purged, before=cutoff)
+            self._audit(actor, "purge", purged=purged, reports_purged=reports_purged,
+                        before=cutoff)
         return purged
 
     def import_csv(self, actor: str, stream, skip_invalid: bool) -> ImportResult:

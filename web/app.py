@@ -11,7 +11,7 @@ from flask import Flask
 from checker.instance import open_checker
 from checker.settings import SECRET_NAMES, Settings
 from hashing import load_metadata
-from web import api, errors, health, security
+from web import api, api_desk, api_reports, errors, health, security
 from web.limits import init_limits
 
 DEFAULTS = {
@@ -47,4 +47,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_reports.bp)
+    app.register_blueprint(api_desk.bp)
     return app

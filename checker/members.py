@@ -1,0 +1,80 @@
+"""Managing members: list, add, deactivate and reactivate, set a password, set the SMS phone.
+
+Only member accounts are managed here (caseworkers are managed with the CLI).
+A deactivated member's access token, password and SMS phone stop working at
+once and work again on reactivation. Every change is written to the audit
+trail, never with a number: only whether an SMS phone is registered.
+"""
+
+import sqlite3
+from typing import TYPE_CHECKING
+
+from checker.accounts import NewAccount
+from checker.errors import NotFound, Refused
+from data import listings
+
+if TYPE_CHECKING:
+    from checker.service import Checker
+
+
+class Members:
+    """Reached as ``Checker.members``."""
+
+    def __init__(self, checker: "Checker"):
+        self.checker = checker
+        self.store = checker.store
+
+    def list(self) -> list[dict]:
+        """``{"id", "name", "active", "has_password", "has_sms_phone", "created_at"}`` by name."""
+        return listings.members(self.store)
+
+    def add(self, actor: str, name, phone=None, password=None) -> NewAccount:
+        return self.checker.add_account(actor, "member", name, phone=phone, password=password)
+
+    def get(self, member) -> dict:
+        """A member by id (int) or name (str); NotFound for anyone else, caseworkers included."""
+        column = "id" if isinstance(member, int) else "name"
+        row = self.store.account_by(column, member)
+        if row is None or row["role"] != "member":
+            raise NotFound(f"There is no member {member!r}." if column == "name"
+                           else f"There is no member {member}.")
+        return {"id": row["id"], "name": row["name"], "active": bool(row["active"])}
+
+    def deactivate(self, actor: str, member) -> dict:
+        return self._set_active(actor, member, False)
+
+    def activate(self, actor: str, member) -> dict:
+        return self._set_active(actor, member, True)
+
+    def _set_active(self, actor: str, member, active: bool) -> dict:
+        found = self.get(member)
+        if found["active"] != active:
+            self._change(actor, found, "member_" + ("activated" if active else "deactivated"),
+                         active=int(active))
+        return {"id": found["id"], "name": found["name"], "active": active}
+
+    def set_password(self, actor: str, member, password) -> dict:
+        """Set (reset) a member's sign-in password; the old one stops working."""
+        found = self.get(member)
+        password_hash = self.checker._password_hash(password)
+        self._change(actor, found, "member_password_set", password_hash=password_hash)
+        return {"id": found["id"], "name": found["name"]}
+
+    def set_phone(self, actor: str, member, number_text) -> dict:
+        """Register or change the member's own phone for SMS checks; None removes it."""
+        found = self.get(member)
+        token = None
+        if number_text is not None:
+            token = self.checker.hasher.number_token(self.checker.parse(number_text))
+        try:
+            self._change(actor, found, "member_phone_set", phone_token=token,
+                         details={"sms_phone": token is not None})
+        except sqlite3.IntegrityError:
+            raise Refused("That phone is registered to another account already.") from None
+        return {"id": found["id"], "name": found["name"], "sms_phone": token is not None}
+
+    def _change(self, actor: str, found: dict, action: str, details=None, **values) -> None:
+        with self.store.transaction():
+            self.store.set_account(found["id"], **values)
+            self.checker._audit(actor, action, account_id=found["id"], name=found["name"],
+                                **(details or {}))
