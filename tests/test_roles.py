@@ -97,3 +97,14 @@ def test_every_api_route_lets_in_exactly_the_roles_it_should(make_app, cli):
                              f"{response.status_code} {response.get_data(as_text=True)[:120]}")
     assert wrong == []
     assert len(routes) >= 20
+
+
+def test_every_api_route_is_in_the_openapi_document(app):
+    from openapi_spec_validator import validate
+
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    validate(spec)
+    documented = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
+    routes = {(method, re.sub(r"<(?:\w+:)?\w+>", "{id}", rule)) for method, rule in api_routes(app)}
+    assert routes - documented == set()
+    assert {path for _, path in documented} - {path for _, path in routes} == {"/healthz"}
