@@ -10,6 +10,7 @@ import sys
 import click
 
 from checker.cli import ACTOR, Failure, cli, emit, json_option, member, pass_context, read_number
+from checker.monthly import MAX_MONTHS, MEASURES
 from checker.reports import STATUSES
 
 
@@ -87,3 +88,15 @@ def _report_text(report: dict) -> str:
     return (f"#{report['id']} {report['status']} {report['incident_date']} {report['category']} "
             f"{report['region'] or '-'} ({number}, by {report['reporter']}): "
             f"{report['what_happened']}")
+
+
+@cli.command("monthly")
+@click.option("--months", type=click.IntRange(1, MAX_MONTHS), default=12, show_default=True)
+@json_option
+@pass_context
+def monthly(ctx, months, as_json):
+    """Statistics per month: members, reports, warnings published, checks, checks with warnings."""
+    rows = ctx.checker.monthly_stats(months)
+    header = "month    " + " ".join(f"{name:>20}" for name in MEASURES)
+    lines = [f"{row['month']}  " + " ".join(f"{row[name]:>20}" for name in MEASURES) for row in rows]
+    emit(as_json, {"months": rows}, "\n".join([header, *lines]))

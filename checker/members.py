@@ -10,7 +10,7 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from checker.accounts import NewAccount
-from checker.errors import NotFound, Refused
+from checker.errors import InvalidRequest, NotFound, Refused
 from data import listings
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ class Members:
     def set_password(self, actor: str, member, password) -> dict:
         """Set (reset) a member's sign-in password; the old one stops working."""
         found = self.get(member)
+        if not isinstance(password, str):
+            raise InvalidRequest("A new password is required.")
         password_hash = self.checker._password_hash(password)
         self._change(actor, found, "member_password_set", password_hash=password_hash)
         return {"id": found["id"], "name": found["name"]}

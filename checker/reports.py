@@ -80,12 +80,9 @@ class Reports:
         what = self._text(what_happened, MAX_WHAT_HAPPENED, "description of what happened")
         if not what:
             raise InvalidRequest("Say what happened (the field what_happened).")
-        has_number = isinstance(number_text, str) and number_text.strip()
-        if number_text is not None and not isinstance(number_text, str):
-            raise InvalidRequest("The number must be text.")
         row = {
             "reporter_id": reporter.id,
-            "token": checker.hasher.number_token(checker.parse(number_text)) if has_number else None,
+            "token": self._token(number_text),
             "category": fields.category,
             "incident_date": fields.incident_date,
             "region": fields.region,
@@ -98,6 +95,20 @@ class Reports:
         with self.store.transaction():
             report_id = rows.insert_report(self.store, row)
         return {"id": report_id, "status": "pending"}
+
+    def _token(self, number_text) -> bytes | None:
+        """The number's token; None when no number was given (None or blank)."""
+        if number_text is None:
+            return None
+        if not isinstance(number_text, str):
+            raise InvalidRequest("The number must be text.")
+        if not number_text.strip():
+            return None
+        return self.checker.hasher.number_token(self.checker.parse(number_text))
+
+    def counts(self) -> dict:
+        """``{"pending": n, "published": n, "rejected": n}``, e.g. for the desk's menu."""
+        return rows.count_by_status(self.store, STATUSES)
 
     def mine(self, reporter: Account, limit: int = 100) -> list[dict]:
         """The member's own reports, newest first, with status (and a rejection's reason)."""

@@ -66,5 +66,11 @@ def mark_reviewed(store: Store, report_id: int, status: str, **values) -> bool:
     return cursor.rowcount == 1
 
 
+def count_by_status(store: Store, statuses) -> dict[str, int]:
+    counts = dict(store.reader.execute(
+        "SELECT status, count(*) FROM reports GROUP BY status").fetchall())
+    return {status: counts.get(status, 0) for status in statuses}
+
+
 def delete_reports_before(store: Store, cutoff: str) -> int:
     return store.db.execute("DELETE FROM reports WHERE incident_date < ?", [cutoff]).rowcount

@@ -198,3 +198,11 @@ def test_bar_chart_is_self_contained_svg():
     with pytest.raises(ValueError):
         bar_chart_svg("x", ["a"], [])
     assert ET.fromstring(bar_chart_svg("empty", [], []))  # no months, no crash
+
+
+def test_cli_monthly(cli, member_token):
+    months = cli.json("monthly", "--months", "2")["months"]
+    assert len(months) == 2 and months[-1]["members"] == 1 and months[-1]["new_members"] == 1
+    text = cli("monthly", "--months", "1").stdout
+    assert "warnings_published" in text and months[-1]["month"] in text
+    assert_fails(cli("monthly", "--months", "0"), 2, "months")

@@ -336,3 +336,11 @@ def test_warning_list_with_status_never_a_number(client, caseworker_token):
                  400, "invalid_request")
     assert_error(client.get("/api/v1/warnings?offset=-1", headers=auth(caseworker_token)),
                  400, "invalid_request")
+
+
+def test_the_queue_says_how_many_reports_have_each_status(client, member_token, caseworker_token):
+    for _ in range(2):
+        report(client, member_token)
+    reject(client, caseworker_token, 1)
+    assert get(client, REPORTS, caseworker_token)["counts"] == {
+        "pending": 1, "published": 0, "rejected": 1}

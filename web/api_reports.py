@@ -31,7 +31,9 @@ def submit():
 @require("caseworker")
 def listing():
     args = request.args
-    return {"reports": checker().reports.listing(args.get("status", "pending"), args.get("limit"))}
+    reports = checker().reports
+    return {"reports": reports.listing(args.get("status", "pending"), args.get("limit")),
+            "counts": reports.counts()}
 
 
 @bp.get("/reports/mine")
