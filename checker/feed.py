@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from checker.errors import InvalidRequest
-from checker.reports import parse_limit
+from checker.params import bounded_int, parse_limit, status_filter
 from checker.warnings import MAX_REGION, retention_cutoff
 from data import listings
 
@@ -23,26 +23,8 @@ ALERT_DAYS = 90
 WARNING_STATUSES = ("published", "withdrawn", "expired")
 
 
-def parse_days(value, default: int = ALERT_DAYS, maximum: int = 3660) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        days = int(value)
-    except (TypeError, ValueError):
-        days = 0
-    if not 1 <= days <= maximum:
-        raise InvalidRequest(f"The number of days must be a whole number from 1 to {maximum}.")
-    return days
-
-
-def parse_offset(value) -> int:
-    try:
-        offset = int(value or 0)
-    except (TypeError, ValueError):
-        offset = -1
-    if offset < 0:
-        raise InvalidRequest("The offset must be a whole number, 0 or more.")
-    return offset
+def parse_days(value) -> int:
+    return bounded_int(value, "number of days", ALERT_DAYS, 1, 3660)
 
 
 class Feed:
@@ -70,11 +52,10 @@ class Feed:
 
     def warnings(self, status=None, limit=100, offset=0) -> list[dict]:
         """``[{"id", "category", "month", "region", "summary", "source", "status", ...}]``."""
-        status = str(status).strip().lower() if status not in (None, "", "all") else None
-        if status is not None and status not in WARNING_STATUSES:
-            raise InvalidRequest(f"Unknown status; use one of: {', '.join(WARNING_STATUSES)}, all.")
+        status = status_filter(status, WARNING_STATUSES, None)
         return listings.warnings(self.store, self._cutoff(), status,
-                                 parse_limit(limit, 100, 1000), parse_offset(offset))
+                                 parse_limit(limit, 100, 1000),
+                                 bounded_int(offset, "offset", 0, 0, 10**9))
 
 
 def _region_filter(region) -> str | None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from checker.accounts import NewAccount
 from checker.errors import InvalidRequest, NotFound, Refused
 from data import listings
+from hashing import scrub
 
 if TYPE_CHECKING:
     from checker.service import Checker
@@ -36,8 +37,9 @@ class Members:
         column = "id" if isinstance(member, int) else "name"
         row = self.store.account_by(column, member)
         if row is None or row["role"] != "member":
-            raise NotFound(f"There is no member {member!r}." if column == "name"
-                           else f"There is no member {member}.")
+            # A name is echoed scrubbed: someone may type a phone number where a name belongs.
+            shown = repr(scrub(member, self.checker.region)) if column == "name" else member
+            raise NotFound(f"There is no member {shown}.")
         return {"id": row["id"], "name": row["name"], "active": bool(row["active"])}
 
     def deactivate(self, actor: str, member) -> dict:

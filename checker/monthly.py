@@ -13,7 +13,7 @@ A purge deletes old warnings and reports, so months past the retention count few
 from datetime import date
 from typing import TYPE_CHECKING
 
-from checker.errors import InvalidRequest
+from checker.params import bounded_int
 from data import listings
 
 if TYPE_CHECKING:
@@ -30,21 +30,9 @@ def month_keys(today: date, months: int) -> list[str]:
     return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - months + 1, index + 1)]
 
 
-def parse_months(value, default: int = 12) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        months = int(value)
-    except (TypeError, ValueError):
-        months = 0
-    if not 1 <= months <= MAX_MONTHS:
-        raise InvalidRequest(f"The number of months must be a whole number from 1 to {MAX_MONTHS}.")
-    return months
-
-
 def monthly_stats(checker: "Checker", months=12) -> list[dict]:
     """``[{"month": "YYYY-MM", "members", "new_members", "reports", ...}]``, oldest first."""
-    keys = month_keys(checker.today(), parse_months(months))
+    keys = month_keys(checker.today(), bounded_int(months, "number of months", 12, 1, MAX_MONTHS))
     counts = listings.monthly_counts(checker.store, keys[0])
     members = listings.members_before(checker.store, keys[0])
     result = []

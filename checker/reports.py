@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from checker.accounts import Account
 from checker.errors import InvalidRequest, NotFound, Refused
+from checker.params import parse_limit, status_filter
 from checker.service import utc_now
 from checker.warnings import (
     MAX_REASON, MAX_REGION, MAX_SUMMARY, clean_text, parse_category, warning_fields,
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 STATUSES = ("pending", "published", "rejected")
 MAX_WHAT_HAPPENED = 5000
 MAX_CLIENT_DESCRIPTION = 2000
-MAX_LISTED = 500
 
 
 def as_report_id(value) -> int:
@@ -33,28 +33,6 @@ def as_report_id(value) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise NotFound(f"There is no report {value}.") from None
-
-
-def parse_status(value) -> str | None:
-    """A status filter: one of STATUSES, or ``all`` (None)."""
-    status = str(value or "pending").strip().lower()
-    if status == "all":
-        return None
-    if status not in STATUSES:
-        raise InvalidRequest(f"Unknown status; use one of: {', '.join(STATUSES)}, all.")
-    return status
-
-
-def parse_limit(value, default: int = 100, maximum: int = MAX_LISTED) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        limit = int(value)
-    except (TypeError, ValueError):
-        limit = 0
-    if not 1 <= limit <= maximum:
-        raise InvalidRequest(f"The limit must be a whole number from 1 to {maximum}.")
-    return limit
 
 
 class Reports:
@@ -119,7 +97,7 @@ class Reports:
 
     def listing(self, status="pending", limit: int = 100) -> list[dict]:
         """For caseworkers: pending oldest first (the queue), others newest first."""
-        return rows.reports_with_status(self.store, parse_status(status), parse_limit(limit))
+        return rows.reports_with_status(self.store, status_filter(status, STATUSES, "pending"), parse_limit(limit))
 
     def get(self, report_id) -> dict:
         report = rows.report(self.store, as_report_id(report_id))
