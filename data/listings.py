@@ -26,7 +26,8 @@ def warnings(store: Store, cutoff: str, status: str | None, limit: int, offset: 
     sql = f"""
         SELECT * FROM (
             SELECT id, category, substr(incident_date, 1, 7) AS month, region, summary,
-                   source, {_WARNING_STATUS} AS status, created_by, created_at
+                   source, (SELECT r.id FROM reports r WHERE r.warning_id = warnings.id) AS report_id,
+                   {_WARNING_STATUS} AS status, created_by, created_at
             FROM warnings
         ) WHERE :status IS NULL OR status = :status
         ORDER BY id DESC LIMIT :limit OFFSET :offset

@@ -215,8 +215,8 @@ def test_publish_may_adjust_category_and_region(client, member_token, caseworker
                          region="Amersfoort")
     [warning] = get(client, "/api/v1/warnings", caseworker_token)["warnings"]
     assert warning["id"] == warning_id
-    assert (warning["category"], warning["region"], warning["source"]) == (
-        "stalking", "Amersfoort", "report")
+    assert (warning["category"], warning["region"], warning["source"], warning["report_id"]) == (
+        "stalking", "Amersfoort", "report", report_id)
     published = queue(client, caseworker_token, "published")[0]
     assert published["warning_id"] == warning_id and published["reviewed_by"] == "carol"
     assert published["category"] == "other"  # the member's report stays as written
