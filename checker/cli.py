@@ -161,6 +161,21 @@ member.add_command(
 caseworker.add_command(_account_command("caseworker"))
 
 
+@member.command("phone")
+@click.argument("name")
+@click.argument("number", required=False)
+@click.option("--remove", is_flag=True, help="Remove the member's SMS phone.")
+@json_option
+@pass_context
+def member_phone(ctx, name, number, remove, as_json):
+    """Register or change member NAME's own phone for SMS checks ("-" reads it from stdin)."""
+    if remove == (number is not None):
+        raise Failure("Give either a NUMBER or --remove.", 2)
+    result = ctx.checker.set_phone(ACTOR, name, None if remove else read_number(number))
+    state = "registered" if result["sms_phone"] else "removed"
+    emit(as_json, result, f"SMS phone of {result['name']!r} {state}.")
+
+
 @cli.command()
 @click.argument("number")
 @click.option("--category", required=True, type=click.Choice(CATEGORIES))

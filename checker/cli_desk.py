@@ -1,5 +1,7 @@
 """Caseworker commands of issue 5: member management and the report queue.
 
+(``checker member phone`` lives in ``checker.cli``, from the SMS work.)
+
 Registered on the groups of ``checker.cli`` when that module is imported (it
 imports this one at its end). Exit status as everywhere: 1 refused or not
 found, 2 invalid input.
@@ -9,7 +11,7 @@ import sys
 
 import click
 
-from checker.cli import ACTOR, Failure, cli, emit, json_option, member, pass_context, read_number
+from checker.cli import ACTOR, Failure, cli, emit, json_option, member, pass_context
 from checker.monthly import MAX_MONTHS, MEASURES
 from checker.reports import STATUSES
 
@@ -44,17 +46,6 @@ def member_activate(ctx, name, as_json):
     """Reactivate member NAME (their old token, password and phone work again)."""
     result = ctx.checker.members.activate(ACTOR, name)
     emit(as_json, result, f"Member {result['name']!r} is active.")
-
-
-@member.command("phone")
-@click.argument("name")
-@click.argument("number")
-@json_option
-@pass_context
-def member_phone(ctx, name, number, as_json):
-    """Register or change member NAME's own phone for SMS checks ("-" reads it from stdin)."""
-    result = ctx.checker.members.set_phone(ACTOR, name, read_number(number))
-    emit(as_json, result, f"SMS phone of member {result['name']!r} is set.")
 
 
 @member.command("password")

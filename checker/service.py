@@ -222,6 +222,25 @@ class Checker:
         row = self.store.account_by("token_hash", self.hasher.secret_hash(token))
         return _active_account(row)
 
+    def set_phone(self, actor: str, name, phone) -> dict:
+        """Register (or with ``phone=None`` remove) a member's SMS phone; audited without it."""
+        account = self.store.account_by("name", str(name or "").strip())
+        if account is None or account["role"] != "member":
+            raise NotFound(f"There is no member named {name!r}.")
+        token = self.hasher.number_token(self.parse(phone)) if phone is not None else None
+        try:
+            with self.store.transaction():
+                self.store.set_account(account["id"], phone_token=token)
+                self._audit(actor, "sms_phone_changed", account_id=account["id"],
+                            name=account["name"], sms_phone=token is not None)
+        except sqlite3.IntegrityError:
+            raise Refused("That phone is registered to another account already.") from None
+        return {"id": account["id"], "name": account["name"], "sms_phone": token is not None}
+
+    def account_by_phone_token(self, phone_token: bytes) -> Account | None:
+        """The active account whose SMS phone has this number token, or None."""
+        return _active_account(self.store.account_by("phone_token", phone_token))
+
     # -- reading -----------------------------------------------------------
 
     def stats(self) -> dict:

@@ -69,7 +69,9 @@ def test_set_and_remove_the_sms_phone(client, caseworker_token, member_token, cl
     response = client.delete(f"{MEMBERS}/{alice}/phone", headers=auth(caseworker_token))
     assert response.get_json()["sms_phone"] is False
     events = cli.json("audit")["events"]
-    assert [e.get("sms_phone") for e in events[:2]] == [False, True]
+    assert [(e["action"], e["sms_phone"]) for e in events[:2]] == [
+        ("sms_phone_changed", False), ("sms_phone_changed", True)]
+    assert events[0]["actor"] == "carol"
     assert "12345678" not in json.dumps(events)
 
 
@@ -114,6 +116,7 @@ def test_cli_phone_and_password(cli, member_token, instance):
     listed = cli.json("member", "list")["members"]
     assert (listed[0]["has_sms_phone"], listed[0]["has_password"]) == (True, True)
     assert b"687654321" not in (instance / "checker.db").read_bytes()
+    assert cli.json("member", "phone", "alice", "--remove")["sms_phone"] is False
 
 
 @pytest.mark.parametrize("args, stdin, code, words", [
@@ -123,6 +126,7 @@ def test_cli_phone_and_password(cli, member_token, instance):
     (["member", "phone", "alice", "06 1234 5678 please"], None, 2, ["invalid number"]),
     (["member", "phone", "alice", "-"], "\n", 2, ["invalid number"]),
     (["member", "phone", "alice", "0687654321"], None, 1, ["another account"]),
+    (["member", "phone", "alice"], None, 2, ["--remove"]),
     (["member", "password", "alice"], None, 2, ["--password-stdin"]),
     (["member", "password", "alice", "--password-stdin"], "short\n", 2, ["10"]),
     (["member", "password", "nobody", "--password-stdin"], "lang genoeg wachtwoord\n", 1,
