@@ -11,8 +11,9 @@ from flask import Flask
 from checker.instance import open_checker
 from checker.settings import SECRET_NAMES, Settings
 from hashing import load_metadata
-from web import api, api_desk, api_reports, errors, health, security
+from web import api, errors, health, security
 from web.limits import init_limits
+from web import api_desk, api_reports
 
 DEFAULTS = {
     "INSTANCE": "instance",
@@ -45,8 +46,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_limits(app)
     errors.register(app)
     security.register(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(api.bp)
     app.register_blueprint(api_reports.bp)
     app.register_blueprint(api_desk.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
     return app
