@@ -107,4 +107,5 @@ def test_every_api_route_is_in_the_openapi_document(app):
     documented = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
     routes = {(method, re.sub(r"<(?:\w+:)?\w+>", "{id}", rule)) for method, rule in api_routes(app)}
     assert routes - documented == set()
-    assert {path for _, path in documented} - {path for _, path in routes} == {"/healthz"}
+    documented_api = {(method, path) for method, path in documented if path.startswith("/api/")}
+    assert documented_api - routes == set()  # nothing documented that is not served
