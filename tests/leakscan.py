@@ -1,6 +1,5 @@
-"""Helpers of the leak scans (tests/test_leak*.py): the forms in which a number could be
-betrayed, a scan of bytes for them, a capture of every log record, and a record of a
-scenario's outputs and instance snapshots."""
+"""Leak-scan helpers shared by the leak tests: the numbers a scenario uses, every byte string
+that would betray one of them, and the HTTP part of the scenario."""
 
 import hashlib
 import logging
@@ -10,7 +9,16 @@ from pathlib import Path
 import blake3
 import phonenumbers
 
-from conftest import Cli
+# e164 -> the forms in which the scenario types it
+NUMBERS = {
+    "+31612345678": ["06-12345678", "+31 (0)6 1234 5678", "0612345678", "tel:+31612345678",
+                     "06 1234 5678 please", "0612345678;ext=9"],
+    "+3197012345678": ["0970 1234 5678", "097012345678", "+31 970 1234 5678 x"],
+    "+32470123456": ["+32 470 12 34 56", "0032470123456", "0470 12 34 56"],
+    "+493012345678": ["+49 30 12345678", "+49 (0)30 1234 5678"],
+    "+31687654321": ["06 8765 4321"],  # the member's own phone
+    "+31201234567": ["020-1234567"],  # only in the CSV import
+}
 
 
 def digit_forms(e164: str) -> set[str]:
@@ -28,13 +36,10 @@ def digit_forms(e164: str) -> set[str]:
     }
 
 
-def needles_for(numbers: dict[str, list[str]]) -> dict[bytes, str]:
-    """Every byte string that would betray a number, with a label for the failure message.
-
-    ``numbers`` maps an E.164 number to the forms in which a scenario types it.
-    """
+def number_needles() -> dict[bytes, str]:
+    """Every byte string that would betray a number, with a label for the failure message."""
     needles = {}
-    for e164, typed in numbers.items():
+    for e164, typed in NUMBERS.items():
         for form in digit_forms(e164) | {t for t in typed if any(c.isdigit() for c in t)}:
             needles[form.encode()] = f"{form!r} ({e164})"
         for name, digest in [("sha256", hashlib.sha256(e164.encode()).digest()),
@@ -47,6 +52,37 @@ def needles_for(numbers: dict[str, list[str]]) -> dict[bytes, str]:
 
 def find(needles: dict[bytes, str], blob: bytes) -> list[str]:
     return [label for needle, label in needles.items() if needle in blob]
+
+
+# (method, path, body, token role, response shows the number on purpose)
+HTTP_SCENARIO = [
+    ("POST", "/api/v1/warnings", {"number": "+31 (0)6 1234 5678", "category": "theft"},
+     "caseworker", False),
+    ("POST", "/api/v1/warnings", {"number": "+49 (0)30 1234 5678", "category": "threats",
+                                  "summary": "Volgde haar, ook via +32 470 12 34 56",
+                                  "region": "Antwerpen 0032470123456"}, "caseworker", False),
+    ("POST", "/api/v1/warnings", {"number": "06 1234 5678 please", "category": "theft"},
+     "caseworker", False),
+    ("POST", "/api/v1/warnings", {"number": "0612345678", "category": "rudeness"},
+     "caseworker", False),
+    ("POST", "/api/v1/warnings", {"number": "0612345678", "category": "theft"}, "member", False),
+    ("POST", "/api/v1/check", {"number": "0612345678"}, "member", True),
+    ("POST", "/api/v1/check", {"number": "tel:+32-470-12-34-56"}, "member", True),
+    ("POST", "/api/v1/check", {"number": "097012345678"}, "caseworker", True),
+    ("POST", "/api/v1/check", {"number": "06 1234 5678 please"}, "member", False),
+    ("POST", "/api/v1/check", {"number": "0612345678;ext=9"}, "member", False),
+    ("POST", "/api/v1/check", {"number": "0470 12 34 56"}, "member", False),
+    ("POST", "/api/v1/check", {"number": 612345678}, "member", False),
+    ("POST", "/api/v1/check", {"number": "0612345678"}, "bad", False),
+    ("POST", "/api/v1/check", ["0612345678"], "member", False),
+    ("POST", "/api/v1/warnings/999999/withdraw", {"reason": "0612345678"}, "caseworker", False),
+    ("POST", "/api/v1/warnings/2/withdraw", {"reason": "dubbel met +49 30 12345678"},
+     "caseworker", False),
+]
+
+
+def tokens_for(tokens, role):
+    return tokens.get(role, "not-a-valid-token")
 
 
 class LogCapture(logging.Handler):
@@ -91,11 +127,3 @@ class Run:
     def snapshot(self):
         self.snapshots.append({p: p.read_bytes() for p in sorted(self.instance.rglob("*"))
                                if p.is_file()})
-
-
-def run_cli(run: Run, cli: Cli, *args, input=None, shows_number=False):
-    result = cli(*args, input=input)
-    run.output(f"stderr checker {' '.join(args[:2])}", result.stderr)
-    if not shows_number:  # a verdict shows the number as understood, on purpose
-        run.output(f"stdout checker {' '.join(args[:2])}", result.stdout)
-    return result

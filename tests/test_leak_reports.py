@@ -5,7 +5,7 @@ anywhere.
 The report flow (submit, refuse, publish, reject, withdraw, every listing, member changes)
 runs through the in-process app (every logger captured at DEBUG) and a real `checker serve`
 subprocess, plus the CLI; then every file of the instance and every captured output is
-scanned as bytes, with the helpers of the core's leak scan (tests/leakscan.py).
+scanned as bytes, with the helpers of the core's leak scan (tests/leakscan.py, tests/test_leak.py).
 """
 
 import json
@@ -13,37 +13,43 @@ import json
 import pytest
 
 from conftest import Cli, Server, http
-from leakscan import LogCapture, Run, find, needles_for, run_cli
+from leakscan import digit_forms, find, number_needles
+from test_leak import LogCapture, Run, run_cli
 
-# e164 -> the forms in which the scenario types it
-NUMBERS = {
-    "+31611223344": ["06-11223344", "+31 6 1122 3344", "0611223344"],  # the number field
-    "+4915123456789": ["+49 151 23456789", "0049 151 2345 6789"],  # number field and text
-    "+31698765432": ["06-98765432"],  # in text only; not even a valid number
-    "+31612345678": ["0 6 1 2 3 4 5 6 7 8", "06.12.34.56.78"],  # in text only
-    "+32470123456": ["0470/12.34.56"],  # in a summary
-    "+31633445566": ["(06)33445566"],  # in a region, a reason and a withdrawal
+# Besides the core scan's numbers (leakscan.NUMBERS), typed here in other forms:
+# e164 -> the forms in which this scenario types it.
+EXTRA = {
+    "+31612345678": ["06-12345678", "0 6 1 2 3 4 5 6 7 8", "06.12.34.56.78"],
+    "+493012345678": ["+49 (0)30 1234 5678", "+49 30 12345678"],
+    "+32470123456": ["0470/12.34.56"],
+    "+31201234567": ["(020)1234567"],
     "+31687654321": ["+31 6 87654321", "06 8765 4321"],  # a member's SMS phone
+    "+31698765432": ["06-98765432"],  # not even a valid number
+    "+4915123456789": ["+49 151 23456789", "0049 151 2345 6789"],
 }
 
 GOOD_REPORTS = [
-    {"number": "06-11223344", "category": "theft", "region": "Utrecht (06)33445566",
+    {"number": "06-12345678", "category": "theft", "region": "Utrecht (020)1234567",
      "what_happened": "Hij belde van 06-98765432 en later van 0 6 1 2 3 4 5 6 7 8.",
      "client_description": "Gaf 06.12.34.56.78 op als zijn nummer"},
-    {"number": "+49 151 23456789", "category": "threats",
-     "what_happened": "Zelfde man als +49 151 23456789, ook 0049 151 2345 6789"},
-    {"category": "other", "what_happened": "Geen nummer, wel 06-11223344 in de tekst"},
+    {"number": "+49 (0)30 1234 5678", "category": "threats",
+     "what_happened": "Zelfde man als +49 151 23456789, ook 0049 151 2345 6789 en +49 30 12345678"},
+    {"category": "other", "what_happened": "Geen nummer, wel 06-12345678 in de tekst"},
 ]
 BAD_REPORTS = [
-    {"number": "06 1122 3344 please", "category": "theft", "what_happened": "x"},
-    {"number": "0611223344", "category": "rudeness", "what_happened": "06-98765432"},
-    {"number": "0611223344", "category": "theft"},
+    {"number": "06 1234 5678 please", "category": "theft", "what_happened": "x"},
+    {"number": "0612345678", "category": "rudeness", "what_happened": "06-98765432"},
+    {"number": "0612345678", "category": "theft"},
     {"number": "06-98765432", "category": "theft", "what_happened": "x"},
 ]
 
 
-def needles():
-    return needles_for(NUMBERS)
+def needles() -> dict[bytes, str]:
+    found = number_needles()
+    for e164, typed in EXTRA.items():
+        for form in digit_forms(e164) | set(typed):
+            found[form.encode()] = f"{form!r} ({e164})"
+    return found
 
 
 def scenario(call, member_id: int):
@@ -59,7 +65,7 @@ def scenario(call, member_id: int):
                           {"summary": "Zie ook 0470/12.34.56", "region": "Utrecht"}, "caseworker")
     assert status == 201, answer
     assert call("POST", f"/api/v1/reports/{ids[1]}/reject",
-                {"reason": "Dubbel met (06)33445566"}, "caseworker")[0] == 200
+                {"reason": "Dubbel met (020)1234567"}, "caseworker")[0] == 200
     assert call("POST", f"/api/v1/reports/{ids[2]}/publish", {}, "caseworker")[0] == 409
     assert call("POST", f"/api/v1/reports/{ids[1]}/publish", {}, "caseworker")[0] == 409
     for path in ["/api/v1/reports?status=all", f"/api/v1/reports/{ids[0]}",
@@ -73,7 +79,7 @@ def scenario(call, member_id: int):
                 "caseworker")[0] == 400
     assert call("DELETE", f"/api/v1/members/{member_id}/phone", None, "caseworker")[0] == 200
     assert call("POST", f"/api/v1/warnings/{answer['warning_id']}/withdraw",
-                {"reason": "Bezwaar van (06)33445566"}, "caseworker")[0] == 200
+                {"reason": "Bezwaar van 0470/12.34.56"}, "caseworker")[0] == 200
 
 
 def app_part(run: Run, tokens: dict, member_id: int, logs: LogCapture):
