@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from checker.accounts import NewAccount
 from checker.errors import InvalidRequest, NotFound
+from checker.params import as_row_id
 from data import listings
 from hashing import scrub
 
@@ -34,6 +35,8 @@ class Members:
     def get(self, member) -> dict:
         """A member by id (int) or name (str); NotFound for anyone else, caseworkers included."""
         column = "id" if isinstance(member, int) else "name"
+        if column == "id":
+            member = as_row_id(member, "member")
         row = self.store.account_by(column, member)
         if row is None or row["role"] != "member":
             # A name is echoed scrubbed: someone may type a phone number where a name belongs.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from checker.accounts import Account
 from checker.errors import InvalidRequest, NotFound, Refused
-from checker.params import parse_limit, status_filter
+from checker.params import as_row_id, parse_limit, status_filter
 from checker.service import utc_now
 from checker.warnings import (
     MAX_REASON, MAX_REGION, MAX_SUMMARY, clean_text, parse_category, warning_fields,
@@ -29,10 +29,7 @@ MAX_CLIENT_DESCRIPTION = 2000
 
 
 def as_report_id(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound(f"There is no report {value}.") from None
+    return as_row_id(value, "report")
 
 
 class Reports:

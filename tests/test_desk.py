@@ -91,7 +91,7 @@ def test_reset_a_password(client, caseworker_token, member_token, instance):
 def test_caseworkers_and_unknown_ids_are_not_members(client, caseworker_token, action):
     body = {"password": "lang genoeg wachtwoord", "number": NL_MOBILE}
     carol = 1  # the caseworker fixture's own account
-    for target in (carol, 999):
+    for target in (carol, 999, 2**63):
         assert_error(post(client, f"{MEMBERS}/{target}/{action}", body, caseworker_token), 404,
                      "not_found")
 

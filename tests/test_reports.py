@@ -270,11 +270,13 @@ def test_reject_needs_a_reason(client, member_token, caseworker_token, body):
     assert queue(client, caseworker_token)[0]["status"] == "pending"
 
 
+@pytest.mark.parametrize("report_id", ["999", "0", "99999999999999999999"])
 @pytest.mark.parametrize("action", ["publish", "reject"])
-def test_unknown_report(client, caseworker_token, action):
-    assert_error(post(client, f"{REPORTS}/999/{action}", {"reason": "x"}, caseworker_token),
-                 404, "not_found")
-    assert_error(client.get(f"{REPORTS}/999", headers=auth(caseworker_token)), 404, "not_found")
+def test_unknown_report(client, caseworker_token, action, report_id):
+    assert_error(post(client, f"{REPORTS}/{report_id}/{action}", {"reason": "x"},
+                      caseworker_token), 404, "not_found")
+    assert_error(client.get(f"{REPORTS}/{report_id}", headers=auth(caseworker_token)), 404,
+                 "not_found")
 
 
 def test_purge_deletes_reports_past_the_retention(client, member_token, caseworker_token, cli):
@@ -344,3 +346,25 @@ def test_the_queue_says_how_many_reports_have_each_status(client, member_token, 
     reject(client, caseworker_token, 1)
     assert get(client, REPORTS, caseworker_token)["counts"] == {
         "pending": 1, "published": 0, "rejected": 1}
+
+
+def test_key_rotation_rewraps_report_tokens(tmp_path):
+    """A report's token is a number token like a warning's: a key rotation must re-wrap it,
+    or a report published after the rotation would never match a check."""
+    pytest.importorskip("checker.rotation", reason="`checker key rotate` lives on another branch")
+    from conftest import Cli
+    from web import create_app
+
+    cli = Cli(tmp_path / "instance", {})  # the key in hash.key, which rotation rewrites
+    assert cli("init").exit_code == 0
+    member = cli.json("member", "add", "mia")["token"]
+    caseworker = cli.json("caseworker", "add", "cas")["token"]
+
+    def fresh_client():
+        return create_app({"TESTING": True, "INSTANCE": str(cli.instance)}).test_client()
+
+    report_id = report(fresh_client(), member, number="06-12345678")
+    assert cli.json("key", "rotate")["reports"] == 1
+    client = fresh_client()
+    publish(client, caseworker, report_id)
+    assert check(client, member, NL_MOBILE)["warnings"] == 1
