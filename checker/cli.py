@@ -359,5 +359,9 @@ def demo(ctx, as_json):
     )
 
 
+# Member management and the report queue (issue 5) register themselves on the groups above.
+from checker import cli_desk  # noqa: E402,F401
+
+
 def main():
     cli(prog_name="checker")

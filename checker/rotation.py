@@ -32,6 +32,7 @@ class Rotation:
     key_file: str
     keys_in_chain: int
     warnings: int
+    reports: int
     phones: int
     access_tokens: int
 
@@ -73,6 +74,7 @@ def _rewrap_everything(checker, new_hasher: Hasher, new_fingerprint: str, actor:
     with store.transaction():
         counts = {
             "warnings": rewrap_column(store, "warnings", "token", new_hasher.rewrap_number_token),
+            "reports": rewrap_column(store, "reports", "token", new_hasher.rewrap_number_token),
             "phones": rewrap_column(store, "accounts", "phone_token",
                                     new_hasher.rewrap_number_token),
             "access_tokens": rewrap_column(store, "accounts", "token_hash",

@@ -3,6 +3,7 @@
 import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
+from functools import cached_property
 
 from checker import accounts
 from checker.accounts import Account, NewAccount
@@ -50,6 +51,34 @@ class Checker:
 
     def today(self) -> date:
         return self._today()
+
+    # -- issue 5: reports, members, feed, monthly statistics (own modules) ----
+
+    @cached_property
+    def reports(self):
+        """Incident reports: submit, list, publish, reject (checker.reports.Reports)."""
+        from checker.reports import Reports
+
+        return Reports(self)
+
+    @cached_property
+    def members(self):
+        """Member management (checker.members.Members)."""
+        from checker.members import Members
+
+        return Members(self)
+
+    @cached_property
+    def feed(self):
+        """The alert feed and the caseworkers' warning list (checker.feed.Feed)."""
+        from checker.feed import Feed
+
+        return Feed(self)
+
+    def monthly_stats(self, months=12) -> list[dict]:
+        from checker.monthly import monthly_stats
+
+        return monthly_stats(self, months)
 
     # -- checks ------------------------------------------------------------
 
@@ -109,8 +138,10 @@ class Checker:
     def purge(self, actor: str) -> int:
         cutoff = retention_cutoff(self.today(), self.settings.retention_days)
         with self.store.transaction():
+            reports_purged = self.reports.purge_before(cutoff)
             purged = self.store.delete_warnings_before(cutoff)
-            self._audit(actor, "purge", purged=purged, before=cutoff)
+            self._audit(actor, "purge", purged=purged, reports_purged=reports_purged,
+                        before=cutoff)
         return purged
 
     def import_csv(self, actor: str, stream, skip_invalid: bool) -> ImportResult:
@@ -214,6 +245,7 @@ class Checker:
     def account_by_phone_token(self, phone_token: bytes) -> Account | None:
         """The active account whose SMS phone has this number token, or None."""
         return _active_account(self.store.account_by("phone_token", phone_token))
+
     def login(self, name, password) -> Account | None:
         """The active account with this name and password, or None, whatever was wrong.
 
@@ -239,18 +271,6 @@ class Checker:
         itself, so the limiter's storage holds no names (nor a number typed as a name)."""
         text = "sign-in name:" + str(name or "").strip().casefold()
         return self.hasher.secret_hash(text).hex()[:32]
-
-    def set_active(self, actor: str, name, active: bool) -> Account:
-        """Deactivate (or reactivate) an account: a deactivated one can neither sign in nor
-        use a token or a session it already has."""
-        row = self.store.account_by("name", _account_name(name))
-        if row is None:
-            raise NotFound(f"There is no account named {name!r}.")
-        with self.store.transaction():
-            self.store.set_account(row["id"], active=1 if active else 0)
-            self._audit(actor, "account_activated" if active else "account_deactivated",
-                        account_id=row["id"], name=row["name"])
-        return Account(row["id"], row["name"], row["role"], row["language"])
 
     # -- reading -----------------------------------------------------------
 

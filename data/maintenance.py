@@ -11,6 +11,7 @@ from data.store import BUSY_TIMEOUT_MS, Store, StoreError
 # The columns that hold keyed tokens or hashes, and may be re-wrapped.
 TOKEN_COLUMNS = {
     ("warnings", "token"),
+    ("reports", "token"),
     ("accounts", "phone_token"),
     ("accounts", "token_hash"),
 }

@@ -58,6 +58,32 @@ MIGRATIONS = [
     );
     CREATE INDEX sms_messages_by_time ON sms_messages (received_at);
     """,
+    # 3: incident reports from members, reviewed by caseworkers (issue 5).
+    # A report's number is a token like a warning's (NULL when the member gave none);
+    # its free text is stored scrubbed. A published report points at its warning.
+    """
+    CREATE TABLE reports (
+        id INTEGER PRIMARY KEY,
+        reporter_id INTEGER NOT NULL REFERENCES accounts (id),
+        token BLOB,
+        category TEXT NOT NULL,
+        incident_date TEXT NOT NULL,
+        region TEXT,
+        what_happened TEXT NOT NULL,
+        client_description TEXT,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'published', 'rejected')),
+        reviewed_by TEXT,
+        reviewed_at TEXT,
+        reject_reason TEXT,
+        warning_id INTEGER REFERENCES warnings (id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX reports_by_status ON reports (status, id);
+    CREATE INDEX reports_by_reporter ON reports (reporter_id, id);
+    CREATE INDEX reports_by_warning ON reports (warning_id);
+    CREATE INDEX warnings_by_created ON warnings (created_at)
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -75,7 +75,7 @@ def test_unknown_route_is_json_404(client):
     assert_error(client.get("/api/v1/nothing"), 404, "not_found")
 
 
-@pytest.mark.parametrize("method, path", [("get", CHECK), ("put", CHECK), ("get", WARNINGS),
+@pytest.mark.parametrize("method, path", [("get", CHECK), ("put", CHECK), ("delete", WARNINGS),
                                           ("delete", f"{WARNINGS}/1/withdraw")])
 def test_wrong_method_is_json_405(client, method, path):
     assert_error(getattr(client, method)(path), 405, "method_not_allowed")

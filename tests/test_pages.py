@@ -215,15 +215,16 @@ def test_limiter_storage_holds_no_name_and_no_number(make_app, member_login):
     assert digits(NL_MOBILE)[3:] not in digits(keys)
 
 
-def test_deactivated_account_loses_its_session_and_cannot_sign_in(app, signed_in, member_login):
-    checker_of(app).set_active("test", "alice", False)
+def test_deactivated_account_loses_its_session_and_cannot_sign_in(app, signed_in, member_login,
+                                                                    cli):
+    assert cli("member", "deactivate", "alice").exit_code == 0
     response = signed_in.get("/")
     assert response.status_code == 303 and response.headers["Location"] == "/login"
     assert NO_SUCH_ACCOUNT in text(signed_in.sign_in(*member_login))
-    checker_of(app).set_active("test", "alice", True)
+    assert cli("member", "activate", "alice").exit_code == 0
     assert signed_in.sign_in(*member_login).status_code == 303
     actions = [event["action"] for event in checker_of(app).audit_events()]
-    assert "account_deactivated" in actions and "account_activated" in actions
+    assert "member_deactivated" in actions and "member_activated" in actions
 
 
 # --- CSRF ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from checker.settings import SECRET_NAMES, Settings
 from hashing import load_metadata
 from web import abuse, api, errors, health, pages, production, security, sms_bird, sms_twilio
 from web.limits import init_limits
+from web import api_desk, api_reports
 
 DEFAULTS = {
     "INSTANCE": "instance",
@@ -51,6 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     abuse.init_abuse(app)
     errors.register(app)
     security.register(app)
+    app.register_blueprint(api_reports.bp)
+    app.register_blueprint(api_desk.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(sms_twilio.bp)
