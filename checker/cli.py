@@ -314,9 +314,9 @@ def key_rotate(ctx, as_json):
     result = rotate_key(ctx.settings, ACTOR)
     emit(as_json, result.as_json(),
          f"Key rotated: fingerprint {result.old_fingerprint} -> {result.fingerprint}; "
-         f"{result.warnings} warnings, {result.phones} phones and {result.access_tokens} "
-         f"access tokens re-wrapped.\nBack up {result.key_file} now: the old key file alone "
-         "no longer opens this database.")
+         f"{result.warnings} warnings, {result.reports} reports, {result.phones} phones and "
+         f"{result.access_tokens} access tokens re-wrapped.\n"
+         f"Back up {result.key_file} now: the old key file alone no longer opens this database.")
 
 
 @cli.command()

@@ -20,21 +20,33 @@ json_values = st.recursive(
     | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12,
 )
-FIELDS = ["number", "category", "date", "region", "summary", "reason", "what_happened"]
+FIELDS = ["number", "category", "date", "region", "summary", "reason", "what_happened",
+          "client_description", "password", "name", "phone"]
 field_values = st.none() | st.booleans() | st.integers() | st.text(max_size=80) | st.sampled_from(
-    ["06-12345678", "+31 6 1234 5678", "theft", "2026-01-01", "9999-99-99", "", " ", "\x00"]
+    ["06-12345678", "+31 6 1234 5678", "bel 06-98765432", "theft", "2026-01-01", "9999-99-99",
+     "", " ", "\x00", "lang genoeg wachtwoord"]
 ) | json_values
-bodies = json_values | st.dictionaries(st.sampled_from(FIELDS), field_values, max_size=5)
+bodies = json_values | st.dictionaries(st.sampled_from(FIELDS), field_values, max_size=6)
 ROUTES = ["/api/v1/check", "/api/v1/warnings", "/api/v1/warnings/1/withdraw",
-          "/api/v1/warnings/999999999999999999999/withdraw"]
+          "/api/v1/warnings/999999999999999999999/withdraw",
+          "/api/v1/reports", "/api/v1/reports/1/publish", "/api/v1/reports/2/reject",
+          "/api/v1/reports/99999999999999999999/publish", "/api/v1/members",
+          "/api/v1/members/99999999999999999999/activate", "/api/v1/members/2/password",
+          "/api/v1/members/2/phone", "/api/v1/members/2/deactivate"]
 
 
 @pytest.fixture
 def fuzz_client(make_app, caseworker_token, cli):
     cli.json("add", NL_MOBILE, "--category", "theft")
+    member = cli.json("member", "add", "mia")["token"]
     app = make_app(CHECK_LIMITS="1000000 per minute", DISTINCT_DAILY_QUOTA=0,
                    DISTINCT_FLAG_THRESHOLD=0)
-    return app.test_client(), caseworker_token
+    client = app.test_client()
+    for _ in range(2):  # pending reports for the publish and reject routes
+        client.post("/api/v1/reports", json={"number": "0612345678", "category": "theft",
+                                             "what_happened": "x"},
+                    headers={"Authorization": f"Bearer {member}"})
+    return client, caseworker_token
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
