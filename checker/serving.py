@@ -7,6 +7,8 @@ so the domain package never imports the web layer that sits above it.
 import importlib
 import logging
 import os
+import signal
+import sys
 
 APP_FACTORY = "web:create_app"
 
@@ -26,4 +28,7 @@ def serve_app(instance, host: str, port: int, threads: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = load_app_factory()()
     logging.getLogger("checker").info("serving on http://%s:%d", host, port)
+    # SIGTERM ends the serving loop like Ctrl-C does, so that atexit handlers run (the check
+    # counters write their pending counts, see checker.counters) instead of dying mid-way.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     waitress.serve(app, host=host, port=port, threads=threads, ident="checker")
