@@ -51,6 +51,7 @@ class Checker:
         self.region = settings.default_region
         self._today = today
         self._counter = counter_for(store.path)
+        self._cutoff = (None, "")  # (day, retention cutoff on that day), computed once a day
 
     def today(self) -> date:
         return self._today()
@@ -65,10 +66,9 @@ class Checker:
         """Look a number up and count the check (a count only, never the number; counts are
         written in batches, see ``checker.counters``)."""
         today = self.today()
-        rows = self.store.counting_warnings(
-            self.hasher.number_token(number),
-            retention_cutoff(today, self.settings.retention_days),
-        )
+        if self._cutoff[0] != today:
+            self._cutoff = (today, retention_cutoff(today, self.settings.retention_days))
+        rows = self.store.counting_warnings(self.hasher.number_token(number), self._cutoff[1])
         self._counter.add(today.isoformat(), channel, bool(rows))
         return Verdict.from_rows(number.international, rows)
 

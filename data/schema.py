@@ -50,6 +50,12 @@ MIGRATIONS = [
         PRIMARY KEY (day, channel)
     );
     """,
+    # 2: a check's lookup (token, then incident dates newest first) served by one index,
+    # without a sort: the token index becomes (token, incident_date), rowid last.
+    """
+    CREATE INDEX warnings_by_token_date ON warnings (token, incident_date);
+    DROP INDEX warnings_by_token;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
