@@ -3,7 +3,7 @@
 Writing a counter row on every check was the largest cost of a check (a write
 transaction each time). Counts are now added up in memory, per day and
 channel, and written in one transaction when ``FLUSH_CHECKS`` checks are
-pending, ``FLUSH_SECONDS`` after the first pending one (a timer thread), when
+pending, every ``FLUSH_SECONDS`` (a daemon thread, started once per process), when
 statistics are read in this process, and when the process exits (atexit).
 
 Only counts are held, never a number or a token. A process that crashes (or
@@ -21,6 +21,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 from data import Store
@@ -39,7 +40,7 @@ class CheckCounter:
         self._lock = threading.Lock()
         self._pending: dict[tuple[str, str], list[int]] = {}
         self._pending_checks = 0
-        self._timer: threading.Timer | None = None
+        self._flusher: threading.Thread | None = None
 
     def add(self, day: str, channel: str, hit: bool) -> None:
         with self._lock:
@@ -50,10 +51,10 @@ class CheckCounter:
             counts[1] += hit
             self._pending_checks += 1
             full = self._pending_checks >= self.flush_checks
-            if not full and self._timer is None:
-                self._timer = threading.Timer(self.flush_seconds, self.flush)
-                self._timer.daemon = True
-                self._timer.start()
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_every, daemon=True,
+                                                 name="check-counter-flush")
+                self._flusher.start()
         if full:
             self.flush()
 
@@ -61,9 +62,6 @@ class CheckCounter:
         """Write the pending counts in one transaction; keep them if the write fails."""
         with self._lock:
             pending, self._pending, self._pending_checks = self._pending, {}, 0
-            timer, self._timer = self._timer, None
-        if timer is not None and timer is not threading.current_thread():
-            timer.cancel()
         if not pending:
             return
         store = Store(self.path)
@@ -85,13 +83,15 @@ class CheckCounter:
                 counts[1] += hits
                 self._pending_checks += checks
 
-    def _flush_from_timer(self) -> None:
-        self.flush()
+    def _flush_every(self) -> None:
+        while True:
+            time.sleep(self.flush_seconds)
+            self.flush()
 
     def _forget(self) -> None:
-        """In a forked child: the parent's pending counts are the parent's to write."""
+        """In a forked child: the parent's pending counts (and its thread) are the parent's."""
         self._lock = threading.Lock()
-        self._pending, self._pending_checks, self._timer = {}, 0, None
+        self._pending, self._pending_checks, self._flusher = {}, 0, None
 
 
 _counters: dict[Path, CheckCounter] = {}

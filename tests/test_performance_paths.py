@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
-from checker.importing import CHUNK_ROWS, pool_size
+from checker.importing import CHUNK_ROWS
 from conftest import ROOT, TEST_KEY_HEX, Server, days_ago, http, run_checker
 
 LARGE = CHUNK_ROWS * 2 + 123  # more than one chunk: the pool is used where it can be
@@ -35,35 +34,40 @@ def verdict(cli, number):
     return cli.json("check", number)
 
 
-def test_pool_is_available_here():
-    # Not a requirement of the product, but these tests only cover the pool if it runs.
-    if pool_size() == 0:
-        pytest.skip("no worker pool on this machine (one core, or no fork)")
+def import_(instance, path, *args):
+    """`checker import` in its own process, as it runs for real: single-threaded, so it forks
+    its worker pool (this test process may have threads, and then imports serially)."""
+    return run_checker("--instance", instance, "import", path, "--json", *args,
+                       CHECKER_HASH_KEY=TEST_KEY_HEX)
 
 
-def test_large_import_keeps_every_row_in_order(cli, tmp_path):
+def test_large_import_keeps_every_row_in_order(instance, cli, tmp_path):
     path = write_rows(tmp_path / "large.csv", LARGE)
-    assert cli.json("import", path) == {"imported": LARGE, "skipped": 0, "errors": []}
+    result = import_(instance, path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"imported": LARGE, "skipped": 0, "errors": []}
     assert cli.json("stats")["warnings"] == LARGE
     for i in (0, CHUNK_ROWS - 1, CHUNK_ROWS, LARGE - 1):
         assert verdict(cli, mobile(i))["warnings"] == 1
 
 
-def test_large_import_reports_lines_across_chunks_and_stores_nothing(cli, tmp_path):
+def test_large_import_reports_lines_across_chunks_and_stores_nothing(instance, cli, tmp_path):
     bad = [3, CHUNK_ROWS + 1, CHUNK_ROWS + 2, LARGE + 1]  # LARGE + 1 is the last line
     path = write_rows(tmp_path / "bad.csv", LARGE, bad_lines=bad)
-    result = cli("import", path, "--json")
-    assert result.exit_code == 1
+    result = import_(instance, path)
+    assert result.returncode == 1
     data = json.loads(result.stdout)
     assert [e["line"] for e in data["errors"]] == bad
     assert data["skipped"] == len(bad) and data["imported"] == 0
     assert cli.json("stats")["warnings"] == 0
 
 
-def test_large_import_skip_invalid_stores_the_rest(cli, tmp_path):
+def test_large_import_skip_invalid_stores_the_rest(instance, cli, tmp_path):
     bad = [CHUNK_ROWS + 5, LARGE]
     path = write_rows(tmp_path / "skip.csv", LARGE, bad_lines=bad)
-    data = cli.json("import", path, "--skip-invalid")
+    result = import_(instance, path, "--skip-invalid")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
     assert (data["imported"], data["skipped"]) == (LARGE - 2, 2)
     assert [e["line"] for e in data["errors"]] == bad
     assert cli.json("stats")["warnings"] == LARGE - 2
@@ -71,14 +75,22 @@ def test_large_import_skip_invalid_stores_the_rest(cli, tmp_path):
     assert verdict(cli, mobile(CHUNK_ROWS + 4))["warnings"] == 1
 
 
-def test_large_import_with_a_malformed_line_late_in_the_file_stores_nothing(cli, tmp_path):
+def test_large_import_with_a_malformed_line_late_in_the_file_stores_nothing(instance, cli, tmp_path):
     path = write_rows(tmp_path / "broken.csv", LARGE)
     with open(path, "ab") as f:
         f.write(b"\xff\xfe not utf-8,theft,,,\n")
-    result = cli("import", path, "--json")
-    assert result.exit_code == 2
+    result = import_(instance, path)
+    assert result.returncode == 2
     assert "not UTF-8" in result.stderr
     assert cli.json("stats")["warnings"] == 0
+
+
+def test_large_import_in_process_gives_the_same_answer(cli, tmp_path):
+    # In this (possibly threaded) test process the rows may be made without a pool.
+    bad = [CHUNK_ROWS + 7]
+    path = write_rows(tmp_path / "inproc.csv", LARGE, bad_lines=bad)
+    data = cli.json("import", path, "--skip-invalid")
+    assert (data["imported"], [e["line"] for e in data["errors"]]) == (LARGE - 1, bad)
 
 
 def test_counts_are_exact_in_stats_of_the_same_process(client, member_token, cli):
