@@ -3,7 +3,8 @@
 Writing a counter row on every check was the largest cost of a check (a write
 transaction each time). Counts are now added up in memory, per day and
 channel, and written in one transaction when ``FLUSH_CHECKS`` checks are
-pending, every ``FLUSH_SECONDS`` (a daemon thread, started once per process), when
+pending, every ``FLUSH_SECONDS`` (both by a daemon thread, started once per
+process, so that a check never waits for a write), when
 statistics are read in this process, and when the process exits (atexit).
 
 Only counts are held, never a number or a token. A process that crashes (or
@@ -21,7 +22,6 @@ import atexit
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 
 from data import Store
@@ -41,6 +41,7 @@ class CheckCounter:
         self._pending: dict[tuple[str, str], list[int]] = {}
         self._pending_checks = 0
         self._flusher: threading.Thread | None = None
+        self._wake = threading.Event()
 
     def add(self, day: str, channel: str, hit: bool) -> None:
         with self._lock:
@@ -56,14 +57,14 @@ class CheckCounter:
                                                  name="check-counter-flush")
                 self._flusher.start()
         if full:
-            self.flush()
+            self._wake.set()  # the flusher writes them: a check never waits for a write
 
     def flush(self) -> None:
         """Write the pending counts in one transaction; keep them if the write fails."""
         with self._lock:
             pending, self._pending, self._pending_checks = self._pending, {}, 0
-        if not pending:
-            return
+        if not pending or not self.path.exists():
+            return  # nothing to write, or the database is gone (a test's temporary instance)
         store = Store(self.path)
         try:
             store.add_check_counts(
@@ -84,13 +85,17 @@ class CheckCounter:
                 self._pending_checks += checks
 
     def _flush_every(self) -> None:
-        while True:
-            time.sleep(self.flush_seconds)
+        while self.path.exists():
+            self._wake.wait(self.flush_seconds)
+            self._wake.clear()
             self.flush()
+        with self._lock:
+            self._flusher = None
 
     def _forget(self) -> None:
         """In a forked child: the parent's pending counts (and its thread) are the parent's."""
         self._lock = threading.Lock()
+        self._wake = threading.Event()
         self._pending, self._pending_checks, self._flusher = {}, 0, None
 
 
@@ -110,10 +115,9 @@ def counter_for(database_path) -> CheckCounter:
 
 @atexit.register
 def flush_all() -> None:
-    """Write every pending count (at exit, and before statistics are read)."""
+    """Write every pending count: at exit."""
     for counter in list(_counters.values()):
-        if counter.path.exists():  # not a deleted database (a test's temporary instance)
-            counter.flush()
+        counter.flush()
 
 
 def _after_fork_in_child() -> None:

@@ -86,6 +86,9 @@ def as_row(header, record) -> dict:
 
 CHUNK_ROWS = 2000
 MAX_WORKERS = 8
+# A chunk takes well under a second; a worker killed from outside (out of memory) would
+# otherwise leave the import waiting for its chunk forever.
+CHUNK_TIMEOUT_SECONDS = 600
 
 
 def make_rows(make_row, header, chunk):
@@ -166,9 +169,9 @@ class RowPipeline:
         for chunk in self._chunks():
             in_flight.append(self.pool.apply_async(_work, (chunk,)))
             if len(in_flight) >= 2 * self.workers:
-                yield from in_flight.popleft().get()
+                yield from in_flight.popleft().get(CHUNK_TIMEOUT_SECONDS)
         while in_flight:
-            yield from in_flight.popleft().get()
+            yield from in_flight.popleft().get(CHUNK_TIMEOUT_SECONDS)
 
     def _chunks(self):
         yield self.first

@@ -6,6 +6,7 @@ script's cheap parts. No timings are asserted: the machines are shared."""
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -133,3 +134,15 @@ def test_bench_script_help_and_enumeration_bound():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "1,369 y" in result.stdout  # 10^8 / 200 a day, at the default limits
+
+
+def test_the_flusher_writes_a_full_batch_without_the_check_waiting(instance, cli):
+    from checker.counters import CheckCounter
+
+    counter = CheckCounter(instance / "checker.db", flush_checks=3, flush_seconds=3600)
+    for hit in (True, False, True):
+        counter.add("2026-01-02", "api", hit)
+    deadline = time.monotonic() + 30  # a liveness bound, not a timing assertion
+    while cli.json("stats")["checks"] != 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (cli.json("stats")["checks"], cli.json("stats")["hits"]) == (3, 2)
