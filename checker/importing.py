@@ -156,8 +156,10 @@ class RowPipeline:
         return self
 
     def __exit__(self, *exc):
+        # close + join, not terminate: terminate can hang when a worker is killed while it
+        # holds the task queue's lock; at most two chunks per worker are left to finish.
         if self.pool is not None:
-            self.pool.terminate()
+            self.pool.close()
             self.pool.join()
 
     def __iter__(self):

@@ -2,8 +2,8 @@
 
 import sqlite3
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import date, datetime, timezone
+from functools import partial
 
 from checker import accounts
 from checker.accounts import Account, NewAccount

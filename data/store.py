@@ -143,15 +143,6 @@ class Store:
         with self.transaction() as db:
             return db["warnings"].insert(row).last_pk
 
-    def insert_warnings(self, rows) -> int:
-        """Insert many rows inside the caller's transaction; return how many."""
-        count = 0
-        table = self.db["warnings"]
-        for batch in _batches(rows, 1000):
-            table.insert_all(batch, batch_size=1000)
-            count += len(batch)
-        return count
-
     def insert_warning_rows(self, columns, rows) -> int:
         """Insert tuples (in ``columns`` order) inside the caller's transaction; return how many."""
         assert set(columns) <= WARNING_COLUMNS
@@ -266,13 +257,3 @@ class Store:
             "hits": one("SELECT sum(hits) FROM check_counts"),
         }
 
-
-def _batches(rows, size):
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
