@@ -22,6 +22,10 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed lint
 	$(BIN)/python -m pytest
 
+# Benchmarks (see README, Performance): BENCH_ARGS=--quick for a fast, rougher run.
+bench: $(BIN)/.installed
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: $(BIN)/.installed
 	$(BIN)/lint-imports
 

@@ -3,12 +3,13 @@
 import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from functools import cached_property
+from functools import cached_property, partial
 
 from checker import accounts
 from checker.accounts import Account, NewAccount
-from checker.errors import InvalidNumber, InvalidRequest, NotFound, Refused
-from checker.importing import MAX_ERRORS_LISTED, read_rows
+from checker.counters import counter_for
+from checker.errors import InvalidRequest, NotFound, Refused
+from checker.importing import MAX_ERRORS_LISTED, RowPipeline, read_records
 from checker.settings import Settings
 from checker.verdicts import Verdict
 from checker.warnings import (
@@ -21,6 +22,9 @@ from data import Store
 from hashing import Hasher, Number, normalize
 
 CHANNELS = ("api", "web", "sms", "cli")
+# The columns of an imported row, in the order ``_import_row`` gives them.
+IMPORT_COLUMNS = ("token", "category", "incident_date", "region", "summary", "source", "status",
+                  "created_by", "created_at")
 
 
 def utc_now() -> str:
@@ -48,6 +52,8 @@ class Checker:
         self.settings = settings
         self.region = settings.default_region
         self._today = today
+        self._counter = counter_for(store.path)
+        self._cutoff = (None, "")  # (day, retention cutoff on that day), computed once a day
 
     def today(self) -> date:
         return self._today()
@@ -78,6 +84,7 @@ class Checker:
     def monthly_stats(self, months=12) -> list[dict]:
         from checker.monthly import monthly_stats
 
+        self._counter.flush()  # this process's pending checks count too
         return monthly_stats(self, months)
 
     # -- checks ------------------------------------------------------------
@@ -87,13 +94,13 @@ class Checker:
         return normalize(text, self.region)
 
     def verdict(self, number: Number, channel: str) -> Verdict:
-        """Look a number up and count the check (a count only: never the number)."""
+        """Look a number up and count the check (a count only, never the number; counts are
+        written in batches, see ``checker.counters``)."""
         today = self.today()
-        rows = self.store.counting_warnings(
-            self.hasher.number_token(number),
-            retention_cutoff(today, self.settings.retention_days),
-        )
-        self.store.count_checks(today.isoformat(), channel, 1, 1 if rows else 0)
+        if self._cutoff[0] != today:
+            self._cutoff = (today, retention_cutoff(today, self.settings.retention_days))
+        rows = self.store.counting_warnings(self.hasher.number_token(number), self._cutoff[1])
+        self._counter.add(today.isoformat(), channel, bool(rows))
         return Verdict.from_rows(number.international, rows)
 
     # -- warnings ----------------------------------------------------------
@@ -106,7 +113,8 @@ class Checker:
             self._audit(actor, "warning_added", warning_id=warning_id, category=row["category"])
         return warning_id
 
-    def _warning_row(self, actor, number_text, category, incident_date, region, summary, source):
+    def _warning_row(self, actor, number_text, category, incident_date, region, summary, source,
+                     created_at=None):
         fields = warning_fields(
             category, incident_date, region, summary, today=self.today(), region_code=self.region
         )
@@ -119,7 +127,7 @@ class Checker:
             "source": source,
             "status": "published",
             "created_by": actor,
-            "created_at": utc_now(),
+            "created_at": created_at or utc_now(),
         }
 
     def withdraw(self, actor: str, warning_id, reason) -> dict:
@@ -145,11 +153,19 @@ class Checker:
         return purged
 
     def import_csv(self, actor: str, stream, skip_invalid: bool) -> ImportResult:
-        """All or nothing, unless ``skip_invalid``: then valid rows are stored, others listed."""
+        """All or nothing, unless ``skip_invalid``: then valid rows are stored, others listed.
+
+        A large file's rows are made by worker processes (``RowPipeline``) while
+        this one inserts them, all in one transaction.
+        """
         result = ImportResult()
+        header, records = read_records(stream)
+        make_row = partial(self._import_row, actor, utc_now())
         try:
-            with self.store.transaction():
-                self.store.insert_warnings(self._import_rows(actor, stream, result))
+            with RowPipeline(make_row, header, records) as pipeline, self.store.transaction():
+                self.store.insert_warning_rows(
+                    IMPORT_COLUMNS, self._import_rows(pipeline, result, skip_invalid)
+                )
                 if result.skipped and not skip_invalid:
                     raise _Rollback
                 self._audit(actor, "import", imported=result.imported, skipped=result.skipped)
@@ -157,21 +173,26 @@ class Checker:
             result.imported = 0
         return result
 
-    def _import_rows(self, actor, stream, result: ImportResult):
-        for line, row in read_rows(stream):
-            try:
-                if "_error" in row:
-                    raise InvalidRequest(row["_error"].capitalize() + ".")
-                yield self._warning_row(
-                    actor, row["number"], row["category"], row["date"],
-                    row["region"] or None, row["summary"] or None, "import",
-                )
+    def _import_row(self, actor: str, created_at: str, values: dict) -> tuple:
+        row = self._warning_row(
+            actor, values["number"], values["category"], values["date"],
+            values["region"] or None, values["summary"] or None, "import", created_at,
+        )
+        return tuple(row[column] for column in IMPORT_COLUMNS)
+
+    @staticmethod
+    def _import_rows(pipeline, result: ImportResult, skip_invalid: bool):
+        """The rows to insert; once a row is invalid in all-or-nothing mode, none (all are
+        rolled back anyway), while the rest of the file is still read for its errors."""
+        for line, row, error in pipeline:
+            if error is None:
                 result.imported += 1
-            except (InvalidNumber, InvalidRequest) as exc:
+                if skip_invalid or not result.skipped:
+                    yield row
+            else:
                 result.skipped += 1
                 if len(result.errors) < MAX_ERRORS_LISTED:
-                    what = "invalid number: " if isinstance(exc, InvalidNumber) else ""
-                    result.errors.append({"line": line, "error": what + str(exc)})
+                    result.errors.append({"line": line, "error": error})
 
     # -- accounts ----------------------------------------------------------
 
@@ -275,6 +296,7 @@ class Checker:
     # -- reading -----------------------------------------------------------
 
     def stats(self) -> dict:
+        self._counter.flush()  # this process's pending checks count too
         return self.store.counts(retention_cutoff(self.today(), self.settings.retention_days))
 
     def audit_events(self, limit=None) -> list[dict]:

@@ -7,6 +7,8 @@ so the domain package never imports the web layer that sits above it.
 import importlib
 import logging
 import os
+import signal
+import sys
 
 from checker.errors import SetupProblem
 
@@ -32,4 +34,7 @@ def serve_app(instance, host: str, port: int, threads: int) -> None:
     except OSError as exc:
         raise SetupProblem(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from None
     logging.getLogger("checker").info("serving on http://%s:%d", host, port)
+    # SIGTERM ends the serving loop like Ctrl-C does, so that atexit handlers run (the check
+    # counters write their pending counts, see checker.counters) instead of dying mid-way.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server.run()

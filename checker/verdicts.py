@@ -1,6 +1,6 @@
 """The answer to "any warnings for this number?"."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -15,14 +15,24 @@ class Verdict:
     @classmethod
     def from_rows(cls, international: str, rows) -> "Verdict":
         """``rows`` are the counting warnings, newest first."""
+        if not rows:
+            return cls(international, 0, [], None, [], [])
         return cls(
             number=international,
             warnings=len(rows),
             categories=sorted({row["category"] for row in rows}),
-            last_reported=rows[0]["incident_date"][:7] if rows else None,
+            last_reported=rows[0]["incident_date"][:7],
             regions=sorted({row["region"] for row in rows if row["region"]}),
             summaries=[row["summary"] for row in rows if row["summary"]],
         )
 
     def as_json(self) -> dict:
-        return asdict(self)
+        # Field by field: dataclasses.asdict deep-copies, which costs more than the lookup.
+        return {
+            "number": self.number,
+            "warnings": self.warnings,
+            "categories": list(self.categories),
+            "last_reported": self.last_reported,
+            "regions": list(self.regions),
+            "summaries": list(self.summaries),
+        }

@@ -50,7 +50,7 @@ MIGRATIONS = [
         PRIMARY KEY (day, channel)
     );
     """,
-    # SMS gateways retry: a keyed hash of each (gateway, message id) answered, pruned after days.
+    # 2: SMS gateways retry: a keyed hash of each (gateway, message id) answered, pruned after days.
     """
     CREATE TABLE sms_messages (
         id_hash BLOB PRIMARY KEY,
@@ -83,6 +83,12 @@ MIGRATIONS = [
     CREATE INDEX reports_by_reporter ON reports (reporter_id, id);
     CREATE INDEX reports_by_warning ON reports (warning_id);
     CREATE INDEX warnings_by_created ON warnings (created_at)
+    """,
+    # 4: a check's lookup (token, then incident dates newest first) served by one index,
+    # without a sort: the token index becomes (token, incident_date), rowid last.
+    """
+    CREATE INDEX warnings_by_token_date ON warnings (token, incident_date);
+    DROP INDEX warnings_by_token;
     """,
 ]
 
