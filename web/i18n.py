@@ -27,6 +27,15 @@ CATEGORY_NAMES = {
     "other": _l("Other"),
 }
 
+# A report's or warning's status, by code.
+STATUS_NAMES = {
+    "pending": _l("Waiting for review"),
+    "published": _l("Published"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+    "expired": _l("Expired"),
+}
+
 # Why a number was not understood, by InvalidNumber.reason.
 INVALID_NUMBER = {
     "empty": _l("Type the client's phone number first."),
@@ -59,6 +68,10 @@ def category_name(code: str) -> str:
     return str(CATEGORY_NAMES.get(code, code))
 
 
+def status_name(code: str) -> str:
+    return str(STATUS_NAMES.get(code, code))
+
+
 def invalid_number_message(reason: str) -> str:
     return str(INVALID_NUMBER.get(reason, INVALID_NUMBER["invalid"]))
 
@@ -85,6 +98,8 @@ def init_app(app) -> None:
         other_language=other_language,
         language_names=LANGUAGE_NAMES,
         category_name=category_name,
+        status_name=status_name,
+        categories=tuple(CATEGORY_NAMES),
         month_name=month_name,
     )
     app.jinja_env.filters["category_name"] = category_name
