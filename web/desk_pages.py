@@ -127,7 +127,8 @@ def warnings():
 
 def _warnings_page(status: int = 200, **context):
     listing = checker().feed.warnings(request.args.get("status") or None)
-    return render_template("desk/warnings.html", warnings=listing, form={},
+    context.setdefault("form", {})
+    return render_template("desk/warnings.html", warnings=listing,
                            today=checker().today().isoformat(), **context), status
 
 
@@ -189,8 +190,9 @@ def members():
 
 
 def _members_page(status: int = 200, **context):
+    context.setdefault("form", {})
     return render_template("desk/members.html", members=checker().members.list(),
-                           form=context.pop("form", {}), **context), status
+                           **context), status
 
 
 @bp.post("/members")
