@@ -16,11 +16,12 @@ def message_page(status: int, message: str):
 
 def setup(bp, before=()) -> None:
     """Run ``before`` hooks first (e.g. a larger upload limit, which must be set before the
-    form is read), then load the account and refuse a POST without the right CSRF token."""
+    form is read), then refuse a POST without the right CSRF token and load the account,
+    in the check page's order."""
     for hook in before:
         bp.before_request(hook)
-    bp.before_request(pages.load_account)
     bp.before_request(pages.refuse_forged_posts)
+    bp.before_request(pages.load_account)
 
     @bp.errorhandler(NotFound)
     def not_found(exc):
