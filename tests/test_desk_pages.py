@@ -208,7 +208,7 @@ def test_alert_feed_filters_by_region(cli, member):
     odd = member.get(f"/alerts?region={NL_MOBILE_2[1:]}")
     assert odd.status_code == 200
     assert NL_MOBILE_2[3:] not in digits(text(odd))  # an unknown region is not echoed
-    assert "Er zijn geen meldingen voor die regio." in text(odd)
+    assert "Er zijn geen waarschuwingen voor die regio." in text(odd)
 
 
 # --- import ------------------------------------------------------------------------------
