@@ -84,6 +84,19 @@ def month_name(year_month: str | None) -> str:
     return format_date(date(year, month, 1), "MMMM y")
 
 
+def short_month(year_month: str) -> str:
+    """'2026-03' as 'mrt' or 'Mar', for a chart's labels."""
+    year, month = map(int, year_month.split("-"))
+    return format_date(date(year, month, 1), "MMM").rstrip(".")
+
+
+def day_name(iso_day: str | None) -> str:
+    """'2026-03-14' (or a timestamp starting so) as '14 maart 2026' or '14 March 2026'."""
+    if not iso_day:
+        return ""
+    return format_date(date.fromisoformat(iso_day[:10]), "d MMMM y")
+
+
 def in_time(seconds: int) -> str:
     """A wait as words: 'over 12 minuten', 'in 12 minutes'."""
     return format_timedelta(timedelta(seconds=max(60, seconds)), granularity="minute",
@@ -101,5 +114,6 @@ def init_app(app) -> None:
         status_name=status_name,
         categories=tuple(CATEGORY_NAMES),
         month_name=month_name,
+        day_name=day_name,
     )
     app.jinja_env.filters["category_name"] = category_name
