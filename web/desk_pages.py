@@ -98,9 +98,9 @@ def publish(report_id: int):
             me(), report_id, summary=form.get("summary"), category=form.get("category"),
             region=form.get("region"))
     except InvalidRequest as exc:
-        return _report_page(report_id, 400, problem=str(exc), publish_form=form)
+        return _report_page(report_id, 400, problem=i18n.domain_message(str(exc)), publish_form=form)
     except Refused as exc:
-        return _report_page(report_id, 409, problem=str(exc), publish_form=form)
+        return _report_page(report_id, 409, problem=i18n.domain_message(str(exc)), publish_form=form)
     return done(_("Report %(report)d is published as warning %(warning)d.",
                   report=report_id, warning=warning_id), "desk_pages.reports")
 
@@ -111,9 +111,9 @@ def reject(report_id: int):
     try:
         checker().reports.reject(me(), report_id, request.form.get("reason"))
     except InvalidRequest as exc:
-        return _report_page(report_id, 400, problem=str(exc))
+        return _report_page(report_id, 400, problem=i18n.domain_message(str(exc)))
     except Refused as exc:
-        return _report_page(report_id, 409, problem=str(exc))
+        return _report_page(report_id, 409, problem=i18n.domain_message(str(exc)))
     return done(_("Report %(report)d is rejected.", report=report_id), "desk_pages.reports")
 
 
@@ -143,7 +143,7 @@ def add_warning():
                               number_problem=i18n.invalid_number_message(exc.reason))
     except InvalidRequest as exc:
         return _warnings_page(400, form=shown_again(form, ("region", "summary")),
-                              problem=str(exc))
+                              problem=i18n.domain_message(str(exc)))
     return done(_("Warning %(id)d is published.", id=warning_id), "desk_pages.warnings")
 
 
@@ -153,7 +153,7 @@ def withdraw(warning_id: int):
     try:
         checker().withdraw(me(), warning_id, request.form.get("reason"))
     except InvalidRequest as exc:
-        return _warnings_page(400, problem=str(exc))
+        return _warnings_page(400, problem=i18n.domain_message(str(exc)))
     return done(_("Warning %(id)d is withdrawn.", id=warning_id), "desk_pages.warnings")
 
 
@@ -175,7 +175,7 @@ def import_csv():
         else:
             result = preview_import(checker(), upload.stream)
     except InvalidRequest as exc:
-        return render_template("desk/import.html", problem=str(exc)), 400
+        return render_template("desk/import.html", problem=i18n.domain_message(str(exc))), 400
     stored = store and (skip or not result.skipped)
     return render_template("desk/import.html", result=result, stored=stored, checked=not store,
                            skip=skip), 200 if stored or not store else 400
@@ -207,7 +207,7 @@ def add_member():
                              phone_problem=i18n.invalid_number_message(exc.reason))
     except (InvalidRequest, Refused) as exc:
         return _members_page(400 if isinstance(exc, InvalidRequest) else 409,
-                             form={**form, "password": ""}, problem=str(exc))
+                             form={**form, "password": ""}, problem=i18n.domain_message(str(exc)))
     # Rendered, not redirected: the access token is shown this once.
     return _members_page(new_member=new)
 
@@ -228,7 +228,7 @@ def set_password(member_id: int):
     try:
         found = checker().members.set_password(me(), member_id, request.form.get("password", ""))
     except InvalidRequest as exc:
-        return _members_page(400, problem=str(exc))
+        return _members_page(400, problem=i18n.domain_message(str(exc)))
     return done(_("The password of %(name)s is set.", name=found["name"]), "desk_pages.members")
 
 
@@ -244,7 +244,7 @@ def set_phone(member_id: int):
                              typed_phone=request.form.get("number", ""),
                              member_phone_problem=i18n.invalid_number_message(exc.reason))
     except Refused as exc:
-        return _members_page(409, problem=str(exc))
+        return _members_page(409, problem=i18n.domain_message(str(exc)))
     message = (_("%(name)s has an SMS phone now.", name=found["name"]) if found["sms_phone"]
                else _("%(name)s has no SMS phone now.", name=found["name"]))
     return done(message, "desk_pages.members")

@@ -51,6 +51,21 @@ INVALID_NUMBER = {
 }
 
 
+# The domain's messages that a member can meet on the report form, in the page's language.
+# Any other message (the desk's, mostly) is shown as the domain wrote it, in English.
+DOMAIN_MESSAGES = {
+    "Say what happened (the field what_happened).": _l("Tell what happened."),
+    "The incident date is in the future.": _l("The date of the incident is in the future."),
+    "The date must be written YYYY-MM-DD.": _l("The date is not a valid date."),
+    "A reason is required to reject a report.": _l("Give a reason."),
+    "A reason is required to withdraw a warning.": _l("Give a reason."),
+}
+
+
+def domain_message(message: str) -> str:
+    return str(DOMAIN_MESSAGES.get(message, message))
+
+
 def select_language() -> str:
     chosen = request.cookies.get(LANG_COOKIE)
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE

@@ -33,7 +33,7 @@ def report():
     except InvalidNumber as exc:
         return _report_again(form, number_problem=i18n.invalid_number_message(exc.reason))
     except InvalidRequest as exc:
-        return _report_again(form, problem=str(exc))
+        return _report_again(form, problem=i18n.domain_message(str(exc)))
     flash("report_sent")
     return redirect(url_for("member_pages.my_reports"), 303)
 

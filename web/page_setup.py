@@ -11,7 +11,8 @@ from web.context import checker
 
 def message_page(status: int, message: str):
     """An error page that says what was wrong (the domain's messages hold no number)."""
-    return render_template("error.html", status=status, message=message), status
+    return render_template("error.html", status=status,
+                           message=i18n.domain_message(message)), status
 
 
 def setup(bp, before=()) -> None:
