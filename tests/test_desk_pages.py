@@ -309,7 +309,7 @@ def test_overview_counts_pending_reports_and_flagged_members(app, member, casewo
                    day=checker.today().isoformat(), distinct_numbers=50)
     html = text(caseworker.get("/desk"))
     assert re.search(r"<strong>2</strong> meldingen wachten", html)
-    assert re.search(r"<strong>1</strong> leden gemarkeerd", html)
+    assert re.search(r"<strong>1</strong> lid gemarkeerd", html)
     assert "alice" in html and "50 verschillende nummers" in html
 
 
