@@ -4,6 +4,8 @@ Warnings, members and per-month counts. Every query selects named columns, so a
 token column can never slip into an answer.
 """
 
+import json
+
 from data.store import Store
 
 
@@ -105,3 +107,14 @@ def members_before(store: Store, first_month: str) -> int:
     return store.reader.execute(
         "SELECT count(*) FROM accounts WHERE role = 'member' AND created_at < ?", [first_month]
     ).fetchone()[0]
+
+
+# -- audit ------------------------------------------------------------------
+
+def events_since(store: Store, action: str, since: str) -> list[dict]:
+    """Audit events of one action at or after ``since`` (ISO), newest first."""
+    cursor = store.reader.execute(
+        "SELECT at, actor, action, details FROM audit WHERE action = ? AND at >= ? "
+        "ORDER BY id DESC", [action, since])
+    return [{"at": at, "actor": actor, "action": act, **json.loads(details)}
+            for at, actor, act, details in cursor.fetchall()]

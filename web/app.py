@@ -14,6 +14,7 @@ from hashing import load_metadata
 from web import abuse, api, errors, health, pages, production, security, sms_bird, sms_twilio
 from web.limits import init_limits
 from web import api_desk, api_reports
+from web import desk_pages, member_pages, uploads
 
 DEFAULTS = {
     "INSTANCE": "instance",
@@ -59,4 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(sms_twilio.bp)
     app.register_blueprint(sms_bird.bp)
     pages.register(app)
+    app.register_blueprint(member_pages.bp)
+    app.register_blueprint(desk_pages.bp)
+    uploads.register(app)
     return app

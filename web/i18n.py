@@ -27,6 +27,15 @@ CATEGORY_NAMES = {
     "other": _l("Other"),
 }
 
+# A report's or warning's status, by code.
+STATUS_NAMES = {
+    "pending": _l("Waiting for review"),
+    "published": _l("Published"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+    "expired": _l("Expired"),
+}
+
 # Why a number was not understood, by InvalidNumber.reason.
 INVALID_NUMBER = {
     "empty": _l("Type the client's phone number first."),
@@ -40,6 +49,21 @@ INVALID_NUMBER = {
     "not_a_number": _l("This does not look like a phone number."),
     "invalid": _l("This is not a valid phone number for its country."),
 }
+
+
+# The domain's messages that a member can meet on the report form, in the page's language.
+# Any other message (the desk's, mostly) is shown as the domain wrote it, in English.
+DOMAIN_MESSAGES = {
+    "Say what happened (the field what_happened).": _l("Tell what happened."),
+    "The incident date is in the future.": _l("The date of the incident is in the future."),
+    "The date must be written YYYY-MM-DD.": _l("The date is not a valid date."),
+    "A reason is required to reject a report.": _l("Give a reason."),
+    "A reason is required to withdraw a warning.": _l("Give a reason."),
+}
+
+
+def domain_message(message: str) -> str:
+    return str(DOMAIN_MESSAGES.get(message, message))
 
 
 def select_language() -> str:
@@ -59,6 +83,10 @@ def category_name(code: str) -> str:
     return str(CATEGORY_NAMES.get(code, code))
 
 
+def status_name(code: str) -> str:
+    return str(STATUS_NAMES.get(code, code))
+
+
 def invalid_number_message(reason: str) -> str:
     return str(INVALID_NUMBER.get(reason, INVALID_NUMBER["invalid"]))
 
@@ -69,6 +97,19 @@ def month_name(year_month: str | None) -> str:
         return ""
     year, month = map(int, year_month.split("-"))
     return format_date(date(year, month, 1), "MMMM y")
+
+
+def short_month(year_month: str) -> str:
+    """'2026-03' as 'mrt' or 'Mar', for a chart's labels."""
+    year, month = map(int, year_month.split("-"))
+    return format_date(date(year, month, 1), "MMM").rstrip(".")
+
+
+def day_name(iso_day: str | None) -> str:
+    """'2026-03-14' (or a timestamp starting so) as '14 maart 2026' or '14 March 2026'."""
+    if not iso_day:
+        return ""
+    return format_date(date.fromisoformat(iso_day[:10]), "d MMMM y")
 
 
 def in_time(seconds: int) -> str:
@@ -85,6 +126,9 @@ def init_app(app) -> None:
         other_language=other_language,
         language_names=LANGUAGE_NAMES,
         category_name=category_name,
+        status_name=status_name,
+        categories=tuple(CATEGORY_NAMES),
         month_name=month_name,
+        day_name=day_name,
     )
     app.jinja_env.filters["category_name"] = category_name

@@ -7,6 +7,7 @@ signed cookies holding the account id (checked again on every request), and
 the signing secret is a subkey of the instance key made for that purpose only.
 """
 
+import re
 from datetime import timedelta
 from functools import wraps
 
@@ -27,6 +28,8 @@ PAGE_CSP = (
 )
 SESSION_LIFETIME = timedelta(hours=12)
 LANG_COOKIE_DAYS = 365
+# Where the language switch may send back to: a path of this site, without a query.
+LOCAL_PATH = re.compile(r"/(?:[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*)?")
 
 bp = Blueprint("pages", __name__)
 
@@ -131,8 +134,8 @@ def choose_language():
     code = request.form.get("lang")
     if code not in i18n.LANGUAGES:
         abort(400)
-    back = request.form.get("next")
-    response = redirect(back if back in ("/", "/login") else url_for("pages.check"), 303)
+    back = request.form.get("next", "")
+    response = redirect(back if LOCAL_PATH.fullmatch(back) else url_for("pages.check"), 303)
     response.set_cookie(i18n.LANG_COOKIE, code, max_age=LANG_COOKIE_DAYS * 86400,
                         httponly=True, samesite="Lax", secure=_secure())
     return response
