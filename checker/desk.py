@@ -1,10 +1,8 @@
-"""What the caseworkers' desk page shows beyond the single use cases: the overview's
-counts, and an import checked without storing anything (the preview of an upload)."""
+"""What the caseworkers' desk page shows beyond the single use cases: the overview's counts."""
 
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from checker.service import ImportResult
 from data import listings
 
 if TYPE_CHECKING:
@@ -23,12 +21,3 @@ def overview(checker: "Checker", days: int = FLAGGED_DAYS) -> dict:
         "days": days,
     }
 
-
-def preview_import(checker: "Checker", stream) -> ImportResult:
-    """What ``Checker.import_csv`` would store, storing nothing: ``imported`` counts the
-    valid rows, ``errors`` lists each invalid row's line and error (InvalidRequest for a
-    bad header or file). The rows are only validated in memory."""
-    result = ImportResult()
-    for _ in checker._import_rows("preview", stream, result):
-        pass
-    return result

@@ -173,6 +173,17 @@ class Checker:
             result.imported = 0
         return result
 
+    def validate_import(self, stream) -> ImportResult:
+        """What ``import_csv`` would store, storing nothing: ``imported`` counts the valid
+        rows, ``errors`` lists the invalid ones (InvalidRequest for a bad header or file)."""
+        result = ImportResult()
+        header, records = read_records(stream)
+        make_row = partial(self._import_row, "preview", utc_now())
+        with RowPipeline(make_row, header, records) as pipeline:
+            for _ in self._import_rows(pipeline, result, skip_invalid=True):
+                pass
+        return result
+
     def _import_row(self, actor: str, created_at: str, values: dict) -> tuple:
         row = self._warning_row(
             actor, values["number"], values["category"], values["date"],

@@ -5,7 +5,7 @@ no console error, no CSP violation, a screenshot of every state in test-artifact
 
 import pytest
 
-from conftest import CASEWORKER_PASSWORD, MEMBER_PASSWORD, NL_MOBILE, TEST_KEY_HEX, Server, days_ago
+from conftest import CASEWORKER_PASSWORD, MEMBER_PASSWORD, TEST_KEY_HEX, Server, days_ago
 from test_browser import Phone, chromium  # noqa: F401 (chromium is a fixture)
 
 pytestmark = pytest.mark.browser

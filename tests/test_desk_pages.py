@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import CASEWORKER_PASSWORD, NL_MOBILE, NL_MOBILE_2, csrf_of
+from conftest import CASEWORKER_PASSWORD, NL_MOBILE, NL_MOBILE_2
 from test_pages import Browser, text
 
 TYPED = "06-12345678"  # NL_MOBILE

@@ -18,7 +18,7 @@ from flask import (Blueprint, abort, flash, g, redirect, render_template, reques
 from markupsafe import Markup
 
 from checker.charts import bar_chart_svg
-from checker.desk import overview, preview_import
+from checker.desk import overview
 from checker.errors import InvalidNumber, InvalidRequest, Refused
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -173,7 +173,7 @@ def import_csv():
         if store:
             result = checker().import_csv(me(), upload.stream, skip)
         else:
-            result = preview_import(checker(), upload.stream)
+            result = checker().validate_import(upload.stream)
     except InvalidRequest as exc:
         return render_template("desk/import.html", problem=i18n.domain_message(str(exc))), 400
     stored = store and (skip or not result.skipped)
