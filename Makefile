@@ -28,6 +28,7 @@ bench: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/lint-imports
+	$(BIN)/ruff check --select F,E9 .
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-artifacts

@@ -351,3 +351,12 @@ def test_withdrawals_are_audited(client, caseworker_token, cli):
     withdraw(client, caseworker_token, warning_id)
     actions = [e["action"] for e in cli.json("audit")["events"]]
     assert "warning_added" in actions and "warning_withdrawn" in actions
+
+
+def test_the_api_never_reads_or_sets_a_session_cookie(client, member_token):
+    page = client.get("/login")  # a page sets the session cookie (its CSRF token)
+    assert "session=" in page.headers.get("Set-Cookie", "")
+    response = post(client, CHECK, {"number": NL_MOBILE}, member_token)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "Set-Cookie" not in client.get("/healthz").headers

@@ -13,13 +13,14 @@ from functools import wraps
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template,
                    request, send_from_directory, session, url_for)
+from flask.sessions import SecureCookieSessionInterface
 
 from checker.errors import InvalidNumber
 from web import i18n
+from web.abuse import spend_for_check
 from web.context import checker
 from web.csrf import csrf_token, csrf_valid
-from web.errors import ApiError
-from web.abuse import spend_for_check
+from web.errors import JSON_PATHS, ApiError
 from web.limits import client_address, login_budget
 
 PAGE_CSP = (
@@ -164,8 +165,20 @@ def _page_headers(response):
     return response
 
 
+class PageSessions(SecureCookieSessionInterface):
+    """Cookie sessions for the pages only: the API, the SMS gateways and the health check
+    authenticate otherwise, so they neither read nor set a session cookie (and skip the
+    cost of verifying one)."""
+
+    def open_session(self, app, request):
+        if request.path.startswith(JSON_PATHS):
+            return None  # Flask then uses a null session: empty, and never saved
+        return super().open_session(app, request)
+
+
 def register(app) -> None:
     app.secret_key = app.extensions["checker"].session_secret
+    app.session_interface = PageSessions()
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
