@@ -2,6 +2,7 @@
 that would betray one of them, and the HTTP part of the scenario."""
 
 import hashlib
+from contextlib import contextmanager
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,3 +128,26 @@ class Run:
     def snapshot(self):
         self.snapshots.append({p: p.read_bytes() for p in sorted(self.instance.rglob("*"))
                                if p.is_file()})
+
+
+def run_cli(run: "Run", cli, *args, input=None, shows_number=False):
+    """Run a CLI command of the scenario; its output joins what the scan reads."""
+    result = cli(*args, input=input)
+    run.output(f"stderr checker {' '.join(args[:2])}", result.stderr)
+    if not shows_number:  # a verdict shows the number as understood, on purpose
+        run.output(f"stdout checker {' '.join(args[:2])}", result.stdout)
+    return result
+
+
+@contextmanager
+def scenario_run(instance: Path):
+    """A Run of a scenario, with every logger captured at DEBUG while it plays; the captured
+    lines become the run's "logs" output when it ends."""
+    logs = LogCapture()
+    logs.watch_all_loggers()
+    run = Run(instance, key=b"")
+    try:
+        yield run, logs
+    finally:
+        logs.restore()
+        run.output("logs", "\n".join(logs.lines))

@@ -15,15 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Cli, Server, http
-from leakscan import HTTP_SCENARIO, LogCapture, Run, find, number_needles, tokens_for
-
-
-def run_cli(run: Run, cli: Cli, *args, input=None, shows_number=False):
-    result = cli(*args, input=input)
-    run.output(f"stderr checker {' '.join(args[:2])}", result.stderr)
-    if not shows_number:  # a verdict shows the number as understood, on purpose
-        run.output(f"stdout checker {' '.join(args[:2])}", result.stdout)
-    return result
+from leakscan import HTTP_SCENARIO, LogCapture, Run, find, number_needles, run_cli, tokens_for
 
 
 def cli_part(run: Run, cli: Cli, tmp: Path) -> dict:

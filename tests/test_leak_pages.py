@@ -14,8 +14,7 @@ import re
 import pytest
 
 from conftest import CASEWORKER_PASSWORD, MEMBER_PASSWORD, Cli
-from leakscan import LogCapture, Run, find
-from test_leak import run_cli
+from leakscan import Run, find, run_cli, scenario_run
 from test_leak_reports import needles
 from test_pages import Browser, text
 
@@ -84,9 +83,7 @@ def run(tmp_path_factory) -> Run:
     from web import create_app
 
     instance = tmp_path_factory.mktemp("leak-pages") / "instance"
-    logs = LogCapture()
-    run_ = Run(instance, key=b"")
-    try:
+    with scenario_run(instance) as (run_, logs):
         cli = Cli(instance, {})  # no CHECKER_HASH_KEY: init generates hash.key
         run_cli(run_, cli, "init", "--json")
         member_id = json.loads(run_cli(run_, cli, "member", "add", "mia", "--password-stdin",
@@ -104,9 +101,7 @@ def run(tmp_path_factory) -> Run:
         for args in [("reports", "--status", "all", "--json"), ("audit", "--json")]:
             run_cli(run_, cli, *args)
         run_.snapshot()
-    finally:
-        logs.restore()
-    run_.output("logs", "\n".join(logs.lines))
+
     return run_
 
 

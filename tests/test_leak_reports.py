@@ -13,8 +13,7 @@ import json
 import pytest
 
 from conftest import Cli, Server, http
-from leakscan import digit_forms, find, number_needles
-from test_leak import LogCapture, Run, run_cli
+from leakscan import LogCapture, Run, digit_forms, find, number_needles, run_cli, scenario_run
 
 # Besides the core scan's numbers (leakscan.NUMBERS), typed here in other forms:
 # e164 -> the forms in which this scenario types it.
@@ -120,10 +119,7 @@ def server_part(run: Run, tokens: dict, member_id: int, log_dir):
 def run(tmp_path_factory) -> Run:
     tmp = tmp_path_factory.mktemp("leak-reports")
     instance = tmp / "instance"
-    logs = LogCapture()
-    logs.watch_all_loggers()
-    run_ = Run(instance, key=b"")
-    try:
+    with scenario_run(instance) as (run_, logs):
         cli = Cli(instance, {})  # no CHECKER_HASH_KEY: init generates hash.key
         run_cli(run_, cli, "init", "--json")
         run_.key = bytes.fromhex((instance / "hash.key").read_text().strip())
@@ -139,9 +135,7 @@ def run(tmp_path_factory) -> Run:
             assert run_cli(run_, cli, *args).exit_code == 0
         run_.stats = json.loads(run_cli(run_, cli, "stats", "--json").stdout)
         run_.snapshot()
-    finally:
-        logs.restore()
-    run_.output("logs", "\n".join(logs.lines))
+
     return run_
 
 

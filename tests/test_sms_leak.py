@@ -11,7 +11,7 @@ import pytest
 
 from conftest import (SMS_PUBLIC_URL, TWILIO_TOKEN, Cli, FakeBird, Server, bird_inbound,
                       bird_post, sms_config, twilio_post)
-from leakscan import LogCapture, Run, digit_forms, find, number_needles
+from leakscan import Run, digit_forms, find, number_needles, scenario_run
 
 SENDER = "+31687654321"  # registered, in leakscan.NUMBERS
 STRANGER = "+31611111111"
@@ -97,33 +97,29 @@ def run(tmp_path_factory) -> Run:
 
     tmp = tmp_path_factory.mktemp("smsleak")
     instance = tmp / "instance"
-    logs = LogCapture()
-    logs.watch_all_loggers()
-    run_ = Run(instance, key=b"")
     fake = FakeBird(fail_first=3)  # some replies are retried, and the retries logged
     try:
-        cli = Cli(instance, {})
-        assert cli("init").exit_code == 0
-        assert cli("member", "add", "mia", "--phone", "06 8765 4321").exit_code == 0
-        assert cli("add", "06-12345678", "--category", "theft").exit_code == 0
-        app = create_app({"TESTING": True, "INSTANCE": str(instance),
-                          **sms_config(fake.url)})
-        logs.watch_all_loggers()
-        app.logger.debug("probe: capture works")
-        try:
-            twilio_part(run_, app)
-            bird_part(run_, app, fake)
+        with scenario_run(instance) as (run_, logs):
+            cli = Cli(instance, {})
+            assert cli("init").exit_code == 0
+            assert cli("member", "add", "mia", "--phone", "06 8765 4321").exit_code == 0
+            assert cli("add", "06-12345678", "--category", "theft").exit_code == 0
+            app = create_app({"TESTING": True, "INSTANCE": str(instance),
+                              **sms_config(fake.url)})
+            logs.watch_all_loggers()
+            app.logger.debug("probe: capture works")
+            try:
+                twilio_part(run_, app)
+                bird_part(run_, app, fake)
+                run_.snapshot()
+            finally:
+                app.extensions["bird_outbox"].close()
+            server_part(run_, tmp)
+            run_.stats = json.loads(cli("stats", "--json").stdout)
+            run_.output("audit", cli("audit", "--json").stdout)
             run_.snapshot()
-        finally:
-            app.extensions["bird_outbox"].close()
-        server_part(run_, tmp)
-        run_.stats = json.loads(cli("stats", "--json").stdout)
-        run_.output("audit", cli("audit", "--json").stdout)
-        run_.snapshot()
     finally:
-        logs.restore()
         fake.stop()
-    run_.output("logs", "\n".join(logs.lines))
     run_.fake_attempts = fake.attempts
     run_.sent_texts = "\n".join(fake.texts())
     return run_
