@@ -41,19 +41,27 @@ def gunicorn(instance, tmp_path, redis_server):
 
 @pytest.mark.redis
 @pytest.mark.slow
-def test_three_workers_share_one_limit_through_redis(gunicorn, member_token):
-    server = gunicorn("10 per minute")
-    results = check_many(server.base, member_token, 40)
-    statuses = Counter(status for status, _ in results)
-    server.stop()  # flushes the access log
-    served_by = {line.split()[0] for line in server.access_log.read_text().splitlines()
-                 if "/api/v1/check" in line}
-    print(f"\n40 concurrent checks, 3 gunicorn workers, limit 10/minute: {dict(statuses)}, "
-          f"served by {len(served_by)} worker processes")
-    assert statuses == {200: 10, 429: 30}
+def test_three_workers_share_one_limit_through_redis(gunicorn, cli):
+    # Exactly 10 of 40 concurrent checks pass on every attempt. The kernel decides which worker
+    # accepts a connection, and now and then one worker takes a whole burst, which would prove
+    # nothing about sharing: such a burst is repeated (a new server, a new member's budget)
+    # until several worker processes served one.
+    for attempt in range(5):
+        token = cli.json("member", "add", f"burst-{attempt}")["token"]
+        server = gunicorn("10 per minute")
+        results = check_many(server.base, token, 40)
+        statuses = Counter(status for status, _ in results)
+        server.stop()  # flushes the access log
+        served_by = {line.split()[0] for line in server.access_log.read_text().splitlines()
+                     if "/api/v1/check" in line}
+        print(f"\n40 concurrent checks, 3 gunicorn workers, limit 10/minute: {dict(statuses)}, "
+              f"served by {len(served_by)} worker processes")
+        assert statuses == {200: 10, 429: 30}
+        assert all(body["error"] == "rate_limited" for status, body in results if status == 429)
+        assert "RATE LIMITS ARE PER PROCESS" not in server.output()
+        if len(served_by) >= 2:
+            break
     assert len(served_by) >= 2  # the limit held across processes, not inside one
-    assert all(body["error"] == "rate_limited" for status, body in results if status == 429)
-    assert "RATE LIMITS ARE PER PROCESS" not in server.output()
 
 
 @pytest.mark.redis
