@@ -220,6 +220,18 @@ class Server:
         return [sys.executable, "-m", "checker", "--instance", str(instance), "serve",
                 "--host", "127.0.0.1", "--port", str(self.port)]
 
+    def __enter__(self):
+        """``with Server(...) as server``: ready to answer inside, stopped after."""
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
     def wait_ready(self, timeout=60.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -57,12 +57,8 @@ def server(cli, tmp_path):
              "https://example.invalid/a-very-long-address-that-does-not-break-by-itself")
     cli.json("add", NL_MOBILE, "--category", "physical_violence", "--region", "Noord-Holland",
              "--date", days_ago(400))
-    srv = Server(cli.instance, tmp_path, CHECKER_HASH_KEY=TEST_KEY_HEX)
-    try:
-        srv.wait_ready()
+    with Server(cli.instance, tmp_path, CHECKER_HASH_KEY=TEST_KEY_HEX) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 class Phone:

@@ -20,12 +20,8 @@ def server(cli, tmp_path):
     cli.json("add", "+32 470 12 34 56", "--category", "non_payment", "--region",
              "Noord-Holland", "--date", days_ago(3), "--summary",
              "Paid with a banking app screenshot that was fake; the money never arrived.")
-    srv = Server(cli.instance, tmp_path, CHECKER_HASH_KEY=TEST_KEY_HEX)
-    try:
-        srv.wait_ready()
+    with Server(cli.instance, tmp_path, CHECKER_HASH_KEY=TEST_KEY_HEX) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def signed_in(chromium, server, name, password):  # noqa: F811
