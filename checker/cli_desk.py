@@ -48,6 +48,17 @@ def member_activate(ctx, name, as_json):
     emit(as_json, result, f"Member {result['name']!r} is active.")
 
 
+@member.command("language")
+@click.argument("name")
+@click.argument("language", type=click.Choice(["nl", "en"]))
+@json_option
+@pass_context
+def member_language(ctx, name, language, as_json):
+    """Reply to member NAME's text messages in LANGUAGE (nl, the default, or en)."""
+    result = ctx.checker.members.set_language(ACTOR, name, language)
+    emit(as_json, result, f"Member {result['name']!r} gets SMS replies in {language}.")
+
+
 @member.command("password")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the new password from stdin (required).")

@@ -14,6 +14,8 @@ from checker.params import as_row_id
 from data import listings
 from hashing import scrub
 
+SMS_LANGUAGES = ("nl", "en")
+
 if TYPE_CHECKING:
     from checker.service import Checker
 
@@ -65,6 +67,14 @@ class Members:
         password_hash = self.checker._password_hash(password)
         self._change(actor, found, "member_password_set", password_hash=password_hash)
         return {"id": found["id"], "name": found["name"]}
+
+    def set_language(self, actor: str, member, language) -> dict:
+        """The language of the member's SMS replies: ``nl`` or ``en``."""
+        found = self.get(member)
+        if language not in SMS_LANGUAGES:
+            raise InvalidRequest(f"The language must be one of: {', '.join(SMS_LANGUAGES)}.")
+        self._change(actor, found, "member_language_set", language=language)
+        return {"id": found["id"], "name": found["name"], "language": language}
 
     def set_phone(self, actor: str, member, number_text) -> dict:
         """Register or change the member's own phone for SMS checks; None removes it.

@@ -67,7 +67,7 @@ def alert_regions(store: Store, cutoff: str, published_since: str) -> list[str]:
 def members(store: Store) -> list[dict]:
     cursor = store.reader.execute(
         "SELECT id, name, active, password_hash IS NOT NULL AS has_password, "
-        "phone_token IS NOT NULL AS has_sms_phone, created_at "
+        "phone_token IS NOT NULL AS has_sms_phone, language, created_at "
         "FROM accounts WHERE role = 'member' ORDER BY name COLLATE NOCASE"
     )
     return [

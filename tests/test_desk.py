@@ -98,6 +98,22 @@ def test_caseworkers_and_unknown_ids_are_not_members(client, caseworker_token, a
 
 # --- members on the command line ----------------------------------------------------------
 
+def test_set_the_sms_language(client, cli, caseworker_token, member_token):
+    alice = cli.json("member", "list")["members"][0]
+    assert alice["language"] == "nl"
+    path = f"/api/v1/members/{alice['id']}/language"
+    headers = {"Authorization": f"Bearer {caseworker_token}"}
+    answer = client.post(path, json={"language": "en"}, headers=headers)
+    assert answer.status_code == 200
+    assert answer.get_json() == {"id": alice["id"], "name": "alice", "language": "en"}
+    assert client.post(path, json={"language": "de"}, headers=headers).status_code == 400
+    assert cli.json("member", "list")["members"][0]["language"] == "en"
+    assert cli.json("member", "language", "alice", "nl")["language"] == "nl"
+    refused = cli("member", "language", "alice", "fr")
+    assert refused.exit_code == 2 and "fr" in refused.stderr
+    assert "member_language_set" in [e["action"] for e in cli.json("audit")["events"]]
+
+
 def test_cli_deactivate_and_activate(cli, member_token, client):
     assert cli.json("member", "deactivate", "ALICE") == {"id": 1, "name": "alice", "active": False}
     assert_error(post(client, "/api/v1/check", {"number": NL_MOBILE}, member_token), 401,

@@ -287,6 +287,9 @@ def test_member_management(app, caseworker, member_login):
     assert "sms-telefoon" in html.lower()
     shows_no_number(html)
     assert caseworker.post(base + "/phone", {"remove": "yes"}).status_code == 303
+    assert caseworker.post(base + "/language", {"language": "en"}).status_code == 303
+    assert "alice krijgt sms-antwoorden in: English" in text(caseworker.get("/desk/members"))
+    assert caseworker.post(base + "/language", {"language": "xx"}).status_code == 400
     assert caseworker.post(base + "/password", {"password": "short"}).status_code == 400
     assert caseworker.post(base + "/password", {"password": "a-new-password-9"}).status_code == 303
     assert caseworker.post(base + "/deactivate").status_code == 303
@@ -295,7 +298,7 @@ def test_member_management(app, caseworker, member_login):
     assert caseworker.post(base + "/activate").status_code == 303
     assert Browser(app.test_client()).sign_in("alice", "a-new-password-9").status_code == 303
     audit = text(caseworker.get("/desk/audit"))
-    for action in ("member_added", "sms_phone_changed", "member_password_set",
+    for action in ("member_added", "sms_phone_changed", "member_language_set", "member_password_set",
                    "member_deactivated", "member_activated"):
         assert action in audit
     shows_no_number(audit)

@@ -31,7 +31,7 @@ ROUTES = ["/api/v1/check", "/api/v1/warnings", "/api/v1/warnings/1/withdraw",
           "/api/v1/warnings/999999999999999999999/withdraw",
           "/api/v1/reports", "/api/v1/reports/1/publish", "/api/v1/reports/2/reject",
           "/api/v1/reports/99999999999999999999/publish", "/api/v1/members",
-          "/api/v1/members/99999999999999999999/activate", "/api/v1/members/2/password",
+          "/api/v1/members/99999999999999999999/activate", "/api/v1/members/2/password", "/api/v1/members/2/language",
           "/api/v1/members/2/phone", "/api/v1/members/2/deactivate"]
 
 

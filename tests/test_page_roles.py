@@ -45,6 +45,7 @@ ACCESS = {
     ("POST", "/desk/members/<int:member_id>/<any(deactivate, activate):change>"): CASEWORKER,
     ("POST", "/desk/members/<int:member_id>/password"): CASEWORKER,
     ("POST", "/desk/members/<int:member_id>/phone"): CASEWORKER,
+    ("POST", "/desk/members/<int:member_id>/language"): CASEWORKER,
     ("GET", "/desk/audit"): CASEWORKER,
     ("GET", "/desk/stats"): CASEWORKER,
 }
@@ -53,7 +54,7 @@ ACCESS = {
 FORM = {"number": "0612345678", "category": "theft", "what_happened": "Betaalde niet",
         "reason": "Fout gemeld", "summary": "Betaalde niet", "region": "Utrecht",
         "password": "lang genoeg wachtwoord", "name": "nieuw-lid", "lang": "nl", "next": "/",
-        "step": "check"}
+        "language": "en", "step": "check"}
 CSV = b"number,category\n0612345678,theft\n"
 
 

@@ -29,6 +29,7 @@ ACCESS = {
     ("POST", "/api/v1/members/<int:member_id>/deactivate"): CASEWORKER,
     ("POST", "/api/v1/members/<int:member_id>/activate"): CASEWORKER,
     ("POST", "/api/v1/members/<int:member_id>/password"): CASEWORKER,
+    ("POST", "/api/v1/members/<int:member_id>/language"): CASEWORKER,
     ("POST", "/api/v1/members/<int:member_id>/phone"): CASEWORKER,
     ("DELETE", "/api/v1/members/<int:member_id>/phone"): CASEWORKER,
     ("GET", "/api/v1/stats/monthly"): CASEWORKER,
@@ -36,7 +37,7 @@ ACCESS = {
 
 # Enough for every route's body: the walk is about access, not about input.
 BODY = {"number": "0612345678", "category": "theft", "what_happened": "Betaalde niet",
-        "reason": "Fout gemeld", "summary": "Betaalde niet", "password": "lang genoeg wachtwoord",
+        "reason": "Fout gemeld", "summary": "Betaalde niet", "password": "lang genoeg wachtwoord", "language": "en",
         "name": "nieuw-lid"}
 
 

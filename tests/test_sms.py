@@ -42,16 +42,6 @@ def member(cli):
     return new
 
 
-def set_language(instance, name, language):
-    """No interface sets a member's language yet; it is a column of the real database."""
-    from data import Store
-
-    store = Store(instance / "checker.db")
-    with store.transaction():
-        store.db.execute("UPDATE accounts SET language = ? WHERE name = ?", [language, name])
-    store.close()
-
-
 def checks(cli) -> int:
     return cli.json("stats")["checks"]
 
@@ -145,7 +135,7 @@ def test_dutch_free_text_gets_the_verdict_in_dutch(twilio, cli):
 
 
 def test_english_member_gets_english_and_no_warnings_is_no_guarantee(twilio, cli, instance):
-    set_language(instance, "mia", "en")
+    assert cli("member", "language", "mia", "en").exit_code == 0
     reply = message_of(sms(twilio, f"check {OTHER} please"))
     assert reply == f"{OTHER_INTL}: 0 warnings known.\nNone known is no guarantee of safety."
     assert "safe " not in reply and "veilig " not in reply
@@ -327,7 +317,7 @@ def test_bird_unknown_sender_gets_a_few_neutral_replies(bird_app, fake_bird, cli
 
 
 def test_bird_english_member_and_several_numbers(bird_app, fake_bird, cli, instance):
-    set_language(instance, "mia", "en")
+    assert cli("member", "language", "mia", "en").exit_code == 0
     text = f"Can you check 0612345678 and {OTHER}?"
     bird_post(bird_app.test_client(), bird_inbound("m-6", SENDER, text))
     [sent] = fake_bird.wait_for(1)

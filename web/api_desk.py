@@ -56,6 +56,13 @@ def set_password(member_id: int):
     return checker().members.set_password(g.account.name, member_id, password)
 
 
+@bp.post("/members/<int:member_id>/language")
+@require("caseworker")
+def set_language(member_id: int):
+    language = text_field(json_body(), "language", required=True)
+    return checker().members.set_language(g.account.name, member_id, language)
+
+
 @bp.post("/members/<int:member_id>/phone")
 @require("caseworker")
 def set_phone(member_id: int):

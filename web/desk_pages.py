@@ -232,6 +232,17 @@ def set_password(member_id: int):
     return done(_("The password of %(name)s is set.", name=found["name"]), "desk_pages.members")
 
 
+@bp.post("/members/<int:member_id>/language")
+@caseworker
+def set_language(member_id: int):
+    try:
+        found = checker().members.set_language(me(), member_id, request.form.get("language"))
+    except InvalidRequest as exc:
+        return _members_page(400, problem=i18n.domain_message(str(exc)))
+    return done(_("%(name)s gets SMS replies in %(language)s.", name=found["name"],
+                  language=i18n.LANGUAGE_NAMES[found["language"]]), "desk_pages.members")
+
+
 @bp.post("/members/<int:member_id>/phone")
 @caseworker
 def set_phone(member_id: int):
