@@ -1,5 +1,6 @@
 """The Checker: every use case of the service, for the CLI and the web alike."""
 
+import hmac
 import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
@@ -293,10 +294,28 @@ class Checker:
         return _active_account(row)
 
     def active_account(self, account_id) -> Account | None:
-        """The account with this id if it still exists and is active (a web session holds the id)."""
+        """The account with this id if it still exists and is active."""
         if isinstance(account_id, bool) or not isinstance(account_id, int):
             return None
         return _active_account(self.store.account_by("id", account_id))
+
+    def session_stamp(self, account: Account) -> str:
+        """What a web session holds besides the account id: derived (keyed) from the
+        password hash, so setting a new password ends every session signed in before."""
+        return self._stamp(self.store.account_by("id", account.id))
+
+    def session_account(self, account_id, stamp) -> Account | None:
+        """The account a web session holds, if it is still active and its password has not
+        changed since that session signed in."""
+        if isinstance(account_id, bool) or not isinstance(account_id, int):
+            return None
+        row = self.store.account_by("id", account_id)
+        if row is None or not hmac.compare_digest(str(stamp or ""), self._stamp(row)):
+            return None
+        return _active_account(row)
+
+    def _stamp(self, row) -> str:
+        return self.hasher.secret_hash("session stamp:" + (row["password_hash"] or "")).hex()[:32]
 
     def login_identity(self, name) -> str:
         """What sign-in attempts for a name are counted under: a keyed hash, never the name

@@ -227,6 +227,17 @@ def test_deactivated_account_loses_its_session_and_cannot_sign_in(app, signed_in
     assert "member_deactivated" in actions and "member_activated" in actions
 
 
+def test_a_new_password_ends_the_sessions_signed_in_before(app, signed_in, member_login, cli):
+    assert signed_in.get("/").status_code == 200
+    new_password = "a-fresh-password-77"
+    assert cli("member", "password", "alice", "--password-stdin",
+               input=new_password + "\n").exit_code == 0
+    response = signed_in.get("/")
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert signed_in.sign_in("alice", new_password).status_code == 303
+    assert signed_in.get("/").status_code == 200
+
+
 # --- CSRF ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path, form", [
@@ -362,7 +373,7 @@ def test_number_is_kept_out_of_urls_cookies_and_logs(signed_in, warned, caplog):
         seen += [response.headers.get("Location", ""), response.headers.get("Set-Cookie", "")]
         seen.append(str(response.headers))
     with signed_in.client.session_transaction() as session:
-        assert set(session) <= {"account_id", "csrf", "_flashes"}
+        assert set(session) <= {"account_id", "stamp", "csrf", "_flashes"}
         seen.append(repr(dict(session)))
     seen += [record.getMessage() for record in caplog.records]
     blob = digits(" ".join(seen))

@@ -47,7 +47,8 @@ def refuse_forged_posts():
 def load_account():
     """The signed-in account, if its session is still valid and the account still active."""
     account_id = session.get("account_id")
-    g.account = checker().active_account(account_id) if account_id is not None else None
+    g.account = (checker().session_account(account_id, session.get("stamp"))
+                 if account_id is not None else None)
     if account_id is not None and g.account is None:
         session.clear()
 
@@ -87,6 +88,7 @@ def login():
         return page("login.html", name=name, failed=True)
     session.clear()  # a fresh session (and CSRF token) for the signed-in account
     session["account_id"] = account.id
+    session["stamp"] = checker().session_stamp(account)  # a new password ends this session
     return redirect(url_for("pages.check"), 303)
 
 
