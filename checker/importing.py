@@ -25,16 +25,6 @@ REQUIRED = ("number", "category")
 MAX_ERRORS_LISTED = 1000
 
 
-def read_rows(stream):
-    """Yield ``(line, row_dict)`` from a binary stream; raise InvalidRequest on a bad header.
-
-    ``line`` is the physical line a record starts on, the header being line 1.
-    """
-    header, records = read_records(stream)
-    for line, record in records:
-        yield line, as_row(header, record)
-
-
 def read_records(stream):
     """``(header, records)``: the checked header, and an iterator of ``(line, cells)``.
 

@@ -27,12 +27,9 @@ class InitResult:
         return self.__dict__.copy()
 
 
-def _load_key(settings: Settings) -> tuple[bytes, ...]:
+def configured_keys(settings: Settings) -> tuple[bytes, ...]:
     """The configured key chain (one key unless it was rotated), oldest first."""
     return load_keys(settings.hash_key, settings.key_file, settings.instance_key_file)
-
-
-configured_keys = _load_key
 
 
 def key_file_path(settings: Settings):
@@ -67,10 +64,10 @@ def _stored_fingerprint(store: Store):
 
 def _key_for_init(settings: Settings, known_fingerprint):
     """Load the configured key, or create the key file when there is none to load."""
-    path = settings.key_file or settings.instance_key_file
+    path = key_file_path(settings)
     if settings.hash_key is None and known_fingerprint is None and not path.exists():
         return generate_key_file(path), True
-    return _load_key(settings), False
+    return configured_keys(settings), False
 
 
 def _require_match(known, key) -> None:
@@ -89,7 +86,7 @@ def open_checker(settings: Settings) -> Checker:
     store = Store(settings.database_path)
     try:
         store.require_current()
-        keys = _load_key(settings)
+        keys = configured_keys(settings)
         known = store.get_meta(FINGERPRINT)
     except StoreError as exc:
         raise SetupProblem(str(exc)) from None
@@ -103,7 +100,7 @@ def open_checker(settings: Settings) -> Checker:
 
 
 def _warn_if_readable(settings: Settings) -> None:
-    path = settings.key_file or settings.instance_key_file
+    path = key_file_path(settings)
     if settings.hash_key is None and path.exists() and os.stat(path).st_mode & 0o077:
         import warnings
 

@@ -232,9 +232,6 @@ class Store:
 
     # -- counters ----------------------------------------------------------
 
-    def count_checks(self, day: str, channel: str, checks: int, hits: int) -> None:
-        self.add_check_counts([(day, channel, checks, hits)])
-
     def add_check_counts(self, rows) -> None:
         """Add ``(day, channel, checks, hits)`` rows to the counters in one transaction."""
         with self.transaction() as db:
