@@ -25,7 +25,6 @@ REMOVED = "[number removed]"
 _ALLOWED = re.compile(r"[0-9 +()\-./]+")
 _ASCII_DIGIT = re.compile(r"[0-9]")
 _ANY_DIGIT = re.compile(r"\d")  # any script's digits, as phonenumbers reads them
-_TEL_PREFIX = re.compile(r"^tel:", re.IGNORECASE)
 # Six or more digits, possibly separated by the characters people put between them.
 _DIGIT_RUN = re.compile(r"\+?\d(?:[\s\-./()]{0,3}\d){5,}")
 
@@ -108,19 +107,21 @@ def normalize(text, region: str = "NL") -> Number:
     """Read one number typed by a person, or raise InvalidNumber saying what was wrong."""
     if not isinstance(text, str):
         raise InvalidNumber("not_a_number")
-    text = _TEL_PREFIX.sub("", text.strip()).strip()
+    text = text.strip()
+    if text[:4].lower() == "tel:":
+        text = text[4:].strip()
     if not text:
         raise InvalidNumber("empty")
     if len(text) > MAX_INPUT_LENGTH:
         raise InvalidNumber("too_long")
     if not _ALLOWED.fullmatch(text):
         raise InvalidNumber("bad_characters")
-    if not _ASCII_DIGIT.search(text):
-        raise InvalidNumber("not_a_number")
     quick = fastread.read(text, region)
     if quick is not None:
         e164, country_code, national = quick
         return Number(e164, parts=(country_code, national))
+    if not _ASCII_DIGIT.search(text):
+        raise InvalidNumber("not_a_number")
     return read_with_phonenumbers(text, region)
 
 
