@@ -10,6 +10,7 @@ import json
 import sqlite3
 import threading
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 
 import sqlite_utils
@@ -21,6 +22,14 @@ BUSY_TIMEOUT_MS = 5000
 # page cache most inserts re-read index pages (about 30,000 rows/s at a million rows). A
 # 64 MB cache while importing keeps it several times faster, and memory still bounded.
 IMPORT_CACHE_KIB = 64 * 1024
+# Indexes whose keys arrive in random order during an import. Once an import has
+# inserted more rows than the table held before (and at least REBUILD_AFTER_ROWS),
+# they are dropped and built again at its end, in the same transaction: sorting
+# once is cheaper than a random B-tree insert per row (10.1 against 7.4 us a row
+# for 1,000,000 rows). A rollback brings them back like everything else.
+REBUILT_INDEXES = ("warnings_by_date", "warnings_by_token_date")
+REBUILD_AFTER_ROWS = 50_000
+IMPORT_BATCH_ROWS = 10_000
 # Lookups read the database through a memory map: a token lookup in a million warnings then
 # costs no read() system call per page (about half the time of a lookup). The pages are the
 # OS's file cache, shared by every worker; only the pages touched count in a worker's RSS.
@@ -151,9 +160,36 @@ class Store:
         previous = conn.execute("PRAGMA cache_size").fetchone()[0]
         conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
         try:
-            return conn.executemany(sql, rows).rowcount
+            return self._insert_in_batches(conn, sql, iter(rows))
         finally:
             conn.execute(f"PRAGMA cache_size = {int(previous)}")
+
+    def _insert_in_batches(self, conn, sql: str, rows) -> int:
+        rebuild_at = max(REBUILD_AFTER_ROWS, conn.execute("SELECT count(*) FROM warnings").fetchone()[0])
+        dropped: list[str] = []
+        inserted = 0
+        while True:
+            count = max(0, conn.executemany(sql, islice(rows, IMPORT_BATCH_ROWS)).rowcount)
+            inserted += count
+            if count < IMPORT_BATCH_ROWS:
+                break
+            if inserted >= rebuild_at and not dropped:
+                dropped = self._drop_random_order_indexes(conn)
+        for create in dropped:
+            conn.execute(create)
+        return inserted
+
+    @staticmethod
+    def _drop_random_order_indexes(conn) -> list[str]:
+        """Drop REBUILT_INDEXES; return the statements that create them again."""
+        marks = ", ".join("?" * len(REBUILT_INDEXES))
+        found = conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})",
+            REBUILT_INDEXES,
+        ).fetchall()
+        for name, _ in found:
+            conn.execute(f'DROP INDEX "{name}"')
+        return [create for _, create in found]
 
     def counting_warnings(self, token: bytes, since: str) -> list[sqlite3.Row]:
         """Published warnings for a token with an incident date on or after ``since``."""

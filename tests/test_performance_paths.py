@@ -4,11 +4,15 @@ exact in `stats`, also after a server or a one-shot CLI check ends), and the ben
 script's cheap parts. No timings are asserted: the machines are shared."""
 
 import json
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
+import data.store
 
 from checker.importing import CHUNK_ROWS
 from conftest import ROOT, TEST_KEY_HEX, Server, days_ago, http, run_checker
@@ -92,6 +96,47 @@ def test_large_import_in_process_gives_the_same_answer(cli, tmp_path):
     path = write_rows(tmp_path / "inproc.csv", LARGE, bad_lines=bad)
     data = cli.json("import", path, "--skip-invalid")
     assert (data["imported"], [e["line"] for e in data["errors"]]) == (LARGE - 1, bad)
+
+
+def warning_indexes(instance) -> set:
+    with sqlite3.connect(instance / "checker.db") as conn:
+        return {name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'warnings' "
+            "AND sql IS NOT NULL")}
+
+
+@pytest.fixture
+def rebuild_early(monkeypatch):
+    """A large import's random-order indexes are dropped and rebuilt after 1,000 rows here
+    (50,000 in production), so that the files of these tests are large enough."""
+    monkeypatch.setattr(data.store, "REBUILD_AFTER_ROWS", 1000)
+    monkeypatch.setattr(data.store, "IMPORT_BATCH_ROWS", 500)
+
+
+def test_a_large_import_rebuilds_its_indexes_and_lookups_use_them(instance, cli, tmp_path,
+                                                                   rebuild_early):
+    indexes = warning_indexes(instance)
+    assert {"warnings_by_date", "warnings_by_token_date"} <= indexes
+    data_ = cli.json("import", write_rows(tmp_path / "big.csv", LARGE))
+    assert data_["imported"] == LARGE
+    assert warning_indexes(instance) == indexes
+    with sqlite3.connect(instance / "checker.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        plan = " ".join(str(row) for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT 1 FROM warnings WHERE token = ? AND incident_date >= ?",
+            [b"x", "2020-01-01"]))
+    assert "warnings_by_token_date" in plan
+    for i in (0, 999, 1000, 1001, LARGE - 1):
+        assert verdict(cli, mobile(i))["warnings"] == 1
+
+
+def test_a_large_import_that_fails_after_the_rebuild_point_keeps_the_indexes(instance, cli, tmp_path,
+                                                                            rebuild_early):
+    indexes = warning_indexes(instance)
+    result = cli("import", write_rows(tmp_path / "bad.csv", LARGE, bad_lines=[LARGE + 1]), "--json")
+    assert result.exit_code == 1
+    assert cli.json("stats")["warnings"] == 0
+    assert warning_indexes(instance) == indexes
 
 
 def test_counts_are_exact_in_stats_of_the_same_process(client, member_token, cli):
