@@ -18,6 +18,7 @@ from flask_limiter.util import get_remote_address
 from limits import parse_many
 
 from web.errors import ApiError
+from web.memory_limits import SCHEME as MEMORY_SCHEME
 
 CHECK_SCOPE = "checks"
 AUTH_SCOPE = "auth_failures"
@@ -83,8 +84,11 @@ _unavailable = storage_unavailable  # the name other modules may already use
 
 
 def init_limits(app) -> None:
-    # No storage_uri here: it would silently beat RATELIMIT_STORAGE_URI from the config.
-    limiter = Limiter(key_func=get_remote_address, app=app, default_limits=[])
+    # storage_uri beats RATELIMIT_STORAGE_URI from the config: only memory:// is replaced,
+    # by the same counting without limits' expiry thread (web.memory_limits).
+    uri = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    memory = f"{MEMORY_SCHEME}://" if uri.startswith("memory://") else None
+    limiter = Limiter(key_func=get_remote_address, app=app, default_limits=[], storage_uri=memory)
     _drop_request_hooks(app, limiter)
     app.extensions["check_budget"] = Budget(limiter, CHECK_SCOPE, app.config["CHECK_LIMITS"])
     app.extensions["auth_budget"] = Budget(limiter, AUTH_SCOPE, app.config["AUTH_FAILURE_LIMITS"])
