@@ -40,7 +40,7 @@ class Hasher:
     """Turns numbers and access secrets into 32-byte tokens under a secret key
     (or a chain of rotated keys, oldest first)."""
 
-    __slots__ = ("_number_keys", "_secret_keys", "_bucket_key", "_message_key")
+    __slots__ = ("_number_keys", "_secret_keys", "_bucket_key", "_message_key", "_day_key")
 
     def __init__(self, key):
         keys = [key] if isinstance(key, bytes) else list(key)
@@ -51,6 +51,7 @@ class Hasher:
         self._bucket_key = derive_subkey(keys[-1], _BUCKET_CONTEXT)
         # Message ids are kept for days only, so the newest key alone serves.
         self._message_key = derive_subkey(keys[-1], _MESSAGE_CONTEXT)
+        self._day_key = ("", b"")  # (day, its bucket subkey): one day at a time
 
     def __repr__(self) -> str:
         return "Hasher(<key hidden>)"
@@ -76,8 +77,10 @@ class Hasher:
         Dutch mobile numbers, and a new subkey every day means buckets of different
         days cannot be linked.
         """
-        day_key = blake3(day.encode("ascii"), key=self._bucket_key).digest()
-        return blake3(token, key=day_key).hexdigest()[:4]
+        day_key = self._day_key
+        if day_key[0] != day:
+            day_key = self._day_key = (day, blake3(day.encode("ascii"), key=self._bucket_key).digest())
+        return blake3(token, key=day_key[1]).hexdigest()[:4]
 
     def message_token(self, message_id: str) -> bytes:
         """A gateway's message id, kept only to answer a retried message once."""

@@ -126,3 +126,15 @@ def test_every_channel_draws_on_one_quota(make_app, cli):
     assert "+31 6 12345672" in texted.get_data(as_text=True)
     assert check(client, member["token"], NUMBERS[0]).status_code == 200  # a repeat is free
     assert check(client, member["token"], NUMBERS[3]).status_code == 429
+
+
+def test_the_days_end_used_for_quota_keys_matches_the_clock():
+    from datetime import date, datetime, timedelta
+
+    from checker.abuse import _today
+
+    day, seconds_left = _today()
+    now = datetime.now()
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time())
+    assert day == date.today().isoformat()
+    assert abs(seconds_left - (midnight - now).total_seconds()) <= 2

@@ -4,9 +4,8 @@ storage that the check budget uses, so every worker shares it through Redis."""
 from flask import current_app
 
 from checker.abuse import DailyQuotaReached, DistinctPolicy, note_distinct_check
-from web.context import checker
 from web.errors import ApiError
-from web.limits import check_budget, storage_unavailable
+from web.limits import storage_unavailable
 
 
 class StorageCounter:
@@ -29,23 +28,24 @@ class StorageCounter:
 
 
 def init_abuse(app) -> None:
+    """Call after ``init_limits``: the quota counts in the check budget's storage."""
     app.extensions["distinct_policy"] = DistinctPolicy.from_settings(
         app.config["DISTINCT_DAILY_QUOTA"], app.config["DISTINCT_FLAG_THRESHOLD"])
+    app.extensions["distinct_counter"] = StorageCounter(app.extensions["check_budget"].limiter.storage)
 
 
 def spend_for_check(account, number) -> None:
     """What one check costs a member on every channel: one from the shared check budget,
     then the daily quota of distinct numbers. Call once the number was understood."""
-    check_budget().spend(str(account.id))
-    spend_distinct(account, number)
+    extensions = current_app.extensions  # once: every current_app is a context lookup
+    extensions["check_budget"].spend(str(account.id))
+    _spend_distinct(extensions, account, number)
 
 
-def spend_distinct(account, number) -> None:
-    """Call after ``check_budget().spend()``, with the number as understood."""
+def _spend_distinct(extensions, account, number) -> None:
     try:
-        note_distinct_check(checker(), account, number,
-                            StorageCounter(check_budget().limiter.storage),
-                            current_app.extensions["distinct_policy"])
+        note_distinct_check(extensions["checker"], account, number,
+                            extensions["distinct_counter"], extensions["distinct_policy"])
     except DailyQuotaReached as exc:
         raise ApiError(429, "rate_limited", str(exc), headers={"Retry-After": str(exc.retry_after)},
                        retry_after=exc.retry_after) from None

@@ -33,9 +33,10 @@ def text_field(body: dict, name: str, required: bool = False):
 @bp.post("/check")
 @require()
 def check():
-    number = checker().parse(text_field(json_body(), "number", required=True))
+    service = checker()
+    number = service.parse(text_field(json_body(), "number", required=True))
     spend_for_check(g.account, number)
-    return checker().verdict(number, "api").as_json()
+    return service.verdict(number, "api").as_json()
 
 
 @bp.post("/warnings")

@@ -2,11 +2,10 @@
 
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 
-from web.context import checker
 from web.errors import ApiError
-from web.limits import auth_budget, client_address
+from web.limits import client_address
 
 
 def _bearer_token() -> str | None:
@@ -16,11 +15,12 @@ def _bearer_token() -> str | None:
 
 def authenticate():
     """The account behind the request's token; 401 (or 429 for a guessing address) if none."""
-    budget = auth_budget()
+    extensions = current_app.extensions  # once: every current_app is a context lookup
+    budget = extensions["auth_budget"]
     address = client_address()
     if budget.exhausted(address):
         raise budget.retry_error(address)
-    account = checker().authenticate(_bearer_token())
+    account = extensions["checker"].authenticate(_bearer_token())
     if account is None:
         budget.spend(address)
         raise ApiError(401, "unauthorized", "A valid access token is required (Authorization: Bearer TOKEN).",
