@@ -174,7 +174,7 @@ def _compile(pattern):
     return re.compile(pattern) if pattern else None
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=512)  # ~250 regions; bounded whatever a caller passes
 def _region(code: str) -> _Region | None:
     metadata = PhoneMetadata.metadata_for_region(code, None)
     return _Region(metadata) if metadata is not None else None
