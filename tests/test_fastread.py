@@ -13,6 +13,7 @@ shared calling codes). Then random digit strings, and hypothesis.
 """
 
 import random
+import re
 
 import phonenumbers
 import pytest
@@ -152,3 +153,15 @@ def test_normalize_gives_the_same_number_either_way():
     general = read_with_phonenumbers("06 12345678", "NL")
     assert (quick.e164, quick.international) == (general.e164, general.international)
     assert quick == general
+
+
+def test_every_regions_patterns_compile_and_join():
+    """The joined number-type patterns are built lazily per length: build them all once here.
+    Joining is only exact without back-references, which would be renumbered."""
+    for code in sorted(phonenumbers.SUPPORTED_REGIONS):
+        region = fastread._region(code)
+        assert region is not None
+        for t in region.types:
+            assert t.pattern is None or not re.search(r"\\[1-9]", t.pattern.pattern)
+        for size in range(2, 18):
+            region._join_types(size)
