@@ -298,7 +298,9 @@ def bench_http(instance, key_hex, token, numbers, rounds, seconds, work: Path) -
     failed = sum(r["non2xx"] for rs in runs.values() for r in rs)
     median = {key: {m: statistics.median(r[m] for r in rs) for m in ("rps", "p50", "p99")}
               for key, rs in runs.items()}
-    return {"median": median, "rss": rss, "non2xx": failed}
+    # Rounds ran ours and bare back to back, so a round's ratio compares like with like.
+    round_ratios = [o["rps"] / b["rps"] for o, b in zip(runs[("ours", 8)], runs[("bare", 8)])]
+    return {"median": median, "rss": rss, "non2xx": failed, "round_ratios": round_ratios}
 
 
 # -- 4. import -----------------------------------------------------------------------------
@@ -474,6 +476,8 @@ def run_heavy(sections, work: Path, rows_n, rounds, seconds, notes) -> list:
                          f"{h['rss']['ours']:.0f} MB", f"{h['rss']['bare']:.0f} MB",
                          f"{h['rss']['ours'] / h['rss']['bare']:.2f}x",
                          f"< {TARGETS['worker_rss']:g} MB", h["rss"]["ours"] < TARGETS["worker_rss"]))
+        notes.append("HTTP throughput ratio of each round at 8 connections: "
+                     + ", ".join(f"{r:.2f}" for r in h["round_ratios"]))
         notes.append(f"HTTP runs: CHECKER_CHECK_LIMITS={HIGH_LIMITS!r} and a distinct-number quota "
                      f"of {HIGH_QUOTA} (the defaults would answer 429), memory:// limit storage "
                      "(per worker); wrk -t1 on the same machine")
