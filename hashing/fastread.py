@@ -50,8 +50,7 @@ class _Desc:
 
     def __init__(self, desc):
         self.lengths = frozenset(desc.possible_length)
-        raw = desc.national_number_pattern
-        self.pattern = re.compile(raw) if raw else None
+        self.pattern = _compile(desc.national_number_pattern)
 
     def matches(self, nsn: str) -> bool:
         """phonenumbers' _is_number_matching_desc."""
@@ -66,7 +65,6 @@ class _Region:
     def __init__(self, metadata):
         self.country_code = metadata.country_code
         self.general = _Desc(metadata.general_desc)
-        self.general_lengths = tuple(metadata.general_desc.possible_length)
         self.local_lengths = frozenset(metadata.general_desc.possible_length_local_only)
         names = list(_TYPE_DESCS)
         if not metadata.same_mobile_and_fixed_line_pattern:
@@ -114,7 +112,7 @@ class _Region:
         general = self.general.pattern
         if general is not None and general.fullmatch(digits) and not general.fullmatch(stripped):
             return digits  # the number was viable with its prefix and is not without
-        if len(stripped) in self.general_lengths and len(stripped) not in self.local_lengths:
+        if len(stripped) in self.general.lengths and len(stripped) not in self.local_lengths:
             return stripped
         return None  # phonenumbers would weigh the length: leave it to phonenumbers
 
