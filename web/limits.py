@@ -121,14 +121,6 @@ def _drop_request_hooks(app, limiter: Limiter) -> None:
         hooks[None] = [hook for hook in hooks.get(None, []) if not belongs_to_limiter(hook)]
 
 
-def check_budget() -> Budget:
-    return current_app.extensions["check_budget"]
-
-
-def auth_budget() -> Budget:
-    return current_app.extensions["auth_budget"]
-
-
 def login_budget() -> Budget:
     """Sign-in attempts on the web page, spent per client address and per name."""
     return current_app.extensions["login_budget"]
