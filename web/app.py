@@ -12,6 +12,7 @@ from checker.instance import open_checker
 from checker.settings import SECRET_NAMES, Settings
 from hashing import load_metadata
 from web import abuse, api, errors, health, pages, production, security, sms_bird, sms_twilio
+from web.json_provider import FastJSONProvider
 from web.limits import init_limits
 from web import api_desk, api_reports
 from web import desk_pages, member_pages, uploads
@@ -35,6 +36,7 @@ SETTINGS_KEYS = ("INSTANCE", "HASH_KEY", "KEY_FILE", "DEFAULT_REGION", "RETENTIO
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.json = FastJSONProvider(app)
     app.json.sort_keys = False  # keep the contract's field order
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("CHECKER")

@@ -12,6 +12,7 @@ inline, at most once every ``SWEEP_SECONDS``, from the request that notices.
 (``web.limits.init_limits`` passes ``checker-memory://`` to the Limiter).
 """
 
+import threading
 import time
 
 from limits.storage import MemoryStorage
@@ -21,20 +22,36 @@ SWEEP_SECONDS = 10.0
 
 
 class SweptMemoryStorage(MemoryStorage):
+    """``incr`` and ``get`` count as MemoryStorage's do (a key's window starts with its
+    first increment and ends ``expiry`` seconds later), under one lock instead of a lock
+    per key, and without dropping an expired key on every read: the sweep does that."""
+
     STORAGE_SCHEME = [SCHEME]
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)  # one timer, once
         self._next_sweep = time.monotonic() + SWEEP_SECONDS
+        self._lock = threading.Lock()
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
-        self.get(key)  # drops the key if it has expired
         self._sweep_now_and_then()
-        with self.locks[key]:
-            self.storage[key] += amount
-            if self.storage[key] == amount:
-                self.expirations[key] = time.time() + expiry
+        now = time.time()
+        with self._lock:
+            if self.expirations.get(key, 0) <= now:  # absent or expired: a new window
+                self.expirations[key] = now + expiry
+                self.storage[key] = amount
+                return amount
+            value = self.storage[key] = self.storage.get(key, 0) + amount
+            return value
+
+    def get(self, key: str) -> int:
+        if self.expirations.get(key, 0) <= time.time():
+            return 0
         return self.storage.get(key, 0)
+
+    def get_expiry(self, key: str) -> float:
+        now = time.time()
+        return max(now, self.expirations.get(key, now))
 
     def _sweep_now_and_then(self) -> None:
         now = time.monotonic()
@@ -42,8 +59,9 @@ class SweptMemoryStorage(MemoryStorage):
             return
         self._next_sweep = now + SWEEP_SECONDS
         wall = time.time()
-        for key, expires in list(self.expirations.items()):
-            if expires <= wall:
-                self.storage.pop(key, None)
-                self.expirations.pop(key, None)
-                self.locks.pop(key, None)
+        with self._lock:
+            for key, expires in list(self.expirations.items()):
+                if expires <= wall:
+                    self.storage.pop(key, None)
+                    self.expirations.pop(key, None)
+                    self.locks.pop(key, None)
