@@ -21,6 +21,7 @@ from checker.warnings import (
     warning_fields,
 )
 from data import Store
+from data.warned import WarnedTokens
 from hashing import Hasher, Number, normalize
 
 CHANNELS = ("api", "web", "sms", "cli")
@@ -55,8 +56,9 @@ class Checker:
         self.region = settings.default_region
         self._today = today
         self._counter = counter_for(store.path)
-        self._cutoff = (None, "")  # (day, retention cutoff on that day), computed once a day
+        self._cutoff = (None, "", "")  # (day, its ISO date, retention cutoff on that day): once a day
         self._recent_accounts = RecentAccounts()
+        self._warned: WarnedTokens | None = None
 
     def today(self) -> date:
         return self._today()
@@ -96,14 +98,30 @@ class Checker:
         """The number as understood, or InvalidNumber. Costs the member nothing."""
         return normalize(text, self.region)
 
+    def keep_warned_tokens(self) -> None:
+        """For a process that serves many checks: hold which tokens have warnings in
+        memory (``data.warned``), so that a check of a number without warnings does not
+        ask SQLite. Read now, at start-up; a one-off check (the CLI) does without."""
+        if self._warned is None:
+            warned = WarnedTokens(self.store)
+            warned.refresh()
+            self._warned = warned
+
     def verdict(self, number: Number, channel: str) -> Verdict:
         """Look a number up and count the check (a count only, never the number; counts are
         written in batches, see ``checker.counters``)."""
         today = self.today()
         if self._cutoff[0] != today:
-            self._cutoff = (today, retention_cutoff(today, self.settings.retention_days))
-        rows = self.store.counting_warnings(self.hasher.number_token(number), self._cutoff[1])
-        self._counter.add(today.isoformat(), channel, bool(rows))
+            self._cutoff = (today, today.isoformat(),
+                            retention_cutoff(today, self.settings.retention_days))
+        _, day, cutoff = self._cutoff
+        token = self.hasher.number_token(number)
+        warned = self._warned
+        if warned is None or warned.may_have(token):
+            rows = self.store.counting_warnings(token, cutoff)
+        else:
+            rows = []  # no warning, of any status, has this token
+        self._counter.add(day, channel, bool(rows))
         return Verdict.from_rows(number.international, rows)
 
     # -- warnings ----------------------------------------------------------
@@ -338,9 +356,12 @@ class Checker:
         return self.store.events(limit)
 
     def _audit(self, actor: str, action: str, **details) -> None:
-        """Record an event. Every change to an account is audited, so this is also where
-        this process forgets the accounts it remembered by token."""
+        """Record an event. Every change to an account or a warning is audited, so this is
+        also where this process forgets the accounts it remembered by token, and has its
+        tokens with warnings read again before the next check."""
         self._recent_accounts.forget_all()
+        if self._warned is not None:
+            self._warned.stale()
         self.store.add_event(utc_now(), actor, action, details)
 
 

@@ -3,9 +3,11 @@
 Tokens are opaque bytes here: this package never sees a number or a key.
 """
 
+import os
 import sqlite3
 from pathlib import Path
 
+from data.schema import NEW_EPOCH
 from data.store import BUSY_TIMEOUT_MS, Store, StoreError
 
 # The columns that hold keyed tokens or hashes, and may be re-wrapped.
@@ -87,18 +89,38 @@ def backup_to(store: Store, target, meta: dict) -> None:
 def restore_from(store: Store, source_path) -> None:
     """Copy a backup over the live database with SQLite's backup API: one write transaction
     on the live file, so other connections see either the old or the restored data, and
-    SQLite's own locking and WAL handling stay in charge (no file is swapped underneath)."""
+    SQLite's own locking and WAL handling stay in charge (no file is swapped underneath).
+
+    The backup is first copied beside the database (a private file, removed after), where
+    it gets a new warnings epoch (``data.warned``): the live database then changes its
+    contents and its epoch in that one transaction."""
+    staged_path = store.path.with_name(store.path.name + ".restoring")
     source = sqlite3.connect(Path(source_path).absolute().as_uri() + "?mode=ro", uri=True)
     try:
         store.close()
-        dest = sqlite3.connect(store.path, isolation_level=None)
+        _private_new_file(staged_path)
+        staged = sqlite3.connect(staged_path, isolation_level=None)
         try:
-            dest.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            source.backup(dest)
-            dest.execute("PRAGMA journal_mode = WAL")
+            source.backup(staged)
+            staged.execute(NEW_EPOCH)
+            dest = sqlite3.connect(store.path, isolation_level=None)
+            try:
+                dest.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                staged.backup(dest)
+                dest.execute("PRAGMA journal_mode = WAL")
+            finally:
+                dest.close()
         finally:
-            dest.close()
-    except sqlite3.DatabaseError as exc:
+            staged.close()
+    except (sqlite3.DatabaseError, OSError) as exc:
         raise StoreError(f"The restore failed and the database was left as it was ({exc}).") from None
     finally:
         source.close()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            staged_path.with_name(staged_path.name + suffix).unlink(missing_ok=True)
+
+
+def _private_new_file(path: Path) -> None:
+    """An empty file only this user can read (a stale one from a crash is replaced)."""
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

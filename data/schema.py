@@ -1,5 +1,19 @@
 """The schema, as numbered migrations. ``PRAGMA user_version`` records how far a database is."""
 
+INSERTS_MARK = "warnings_inserted"
+EPOCH_MARK = "warnings_epoch"  # a random value, new whenever the database is restored
+NEW_EPOCH = f"""
+    INSERT INTO meta (key, value) VALUES ('{EPOCH_MARK}', lower(hex(randomblob(8))))
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value
+"""
+INSERT_TRIGGER_NAME = "warnings_count_inserts"
+INSERT_TRIGGER = f"""
+    CREATE TRIGGER {INSERT_TRIGGER_NAME} AFTER INSERT ON warnings BEGIN
+        INSERT INTO meta (key, value) VALUES ('{INSERTS_MARK}', '1')
+        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+    END
+"""
+
 MIGRATIONS = [
     # 1: warnings keyed by number token, accounts, audit trail, check counters.
     """
@@ -90,6 +104,15 @@ MIGRATIONS = [
     CREATE INDEX warnings_by_token_date ON warnings (token, incident_date);
     DROP INDEX warnings_by_token;
     """,
+    # 5: every insert into warnings counts itself in meta ('warnings_inserted'), so that a
+    # process holding the tokens that have warnings in memory (data.warned) knows when to
+    # read the new ones; a restore gives the count a new epoch. A list: the trigger's body
+    # has semicolons of its own.
+    [
+        f"INSERT OR IGNORE INTO meta (key, value) VALUES ('{INSERTS_MARK}', '0')",
+        NEW_EPOCH,
+        INSERT_TRIGGER,
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,6 +7,7 @@ separate read-only connection, which cannot write even by mistake.
 """
 
 import json
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from data.schema import MIGRATIONS, SCHEMA_VERSION
+from data.schema import (
+    EPOCH_MARK, INSERT_TRIGGER, INSERT_TRIGGER_NAME, INSERTS_MARK, MIGRATIONS, SCHEMA_VERSION,
+)
 
 BUSY_TIMEOUT_MS = 5000
 # A large import inserts into the token index at random places: with SQLite's default 2 MB
@@ -50,6 +53,7 @@ def _configure(conn: sqlite3.Connection) -> None:
 class Store:
     def __init__(self, path):
         self.path = Path(path)
+        self._wal_path = f"{self.path.absolute()}-wal"
         self._local = threading.local()
 
     # -- connections -------------------------------------------------------
@@ -121,7 +125,8 @@ class Store:
             )
         with self.transaction() as db:
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in filter(str.strip, script.split(";")):
+                statements = script if isinstance(script, list) else script.split(";")
+                for statement in filter(str.strip, statements):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {number}")
         return SCHEMA_VERSION - version
@@ -165,6 +170,21 @@ class Store:
             conn.execute(f"PRAGMA cache_size = {int(previous)}")
 
     def _insert_in_batches(self, conn, sql: str, rows) -> int:
+        """The insert trigger (data.schema, migration 5) would cost each row an update of
+        its count, more than the insert itself: it is dropped for the batches and the rows
+        are counted once, all inside the caller's transaction (a rollback undoes both)."""
+        assert conn.in_transaction, "the trigger must not be missing outside a transaction"
+        conn.execute(f"DROP TRIGGER {INSERT_TRIGGER_NAME}")
+        inserted = self._insert_batches(conn, sql, rows)
+        conn.execute(INSERT_TRIGGER)
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
+            [INSERTS_MARK, str(inserted)],
+        )
+        return inserted
+
+    def _insert_batches(self, conn, sql: str, rows) -> int:
         rebuild_at = max(REBUILD_AFTER_ROWS, conn.execute("SELECT count(*) FROM warnings").fetchone()[0])
         dropped: list[str] = []
         inserted = 0
@@ -190,6 +210,53 @@ class Store:
         for name, _ in found:
             conn.execute(f'DROP INDEX "{name}"')
         return [create for _, create in found]
+
+    # -- tokens that have warnings (data.warned) ------------------------------
+
+    @contextmanager
+    def snapshot(self):
+        """Reads that see one state of the database (a read transaction on the reader)."""
+        conn = self.reader
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def write_stamp(self):
+        """The write-ahead log file's (inode, size, modification time), or None without
+        one. Every commit writes to the log, so a different stamp means there may be
+        something new to read. A hint only: two commits within one tick of the file
+        system's clock can leave the stamp alike (when the log has been restarted and
+        its size stays the same)."""
+        try:
+            found = os.stat(self._wal_path)
+        except OSError:
+            return None
+        return (found.st_ino, found.st_size, found.st_mtime_ns)
+
+    def warnings_inserted(self) -> tuple[str | None, int]:
+        """(epoch, how many warnings were inserted in it): the trigger's count, which
+        starts a new epoch when the database is restored (``maintenance.restore_from``)."""
+        marks = dict(self.reader.execute(
+            "SELECT key, value FROM meta WHERE key IN (?, ?)", [EPOCH_MARK, INSERTS_MARK]))
+        return marks.get(EPOCH_MARK), int(marks.get(INSERTS_MARK) or 0)
+
+    def warning_token_prefixes(self, batch: int = 65_536):
+        """The first 8 bytes of every warning's token (any status), in byte order, in
+        chunks of concatenated prefixes: read from the token index, without a sort."""
+        cursor = self.reader.cursor()
+        cursor.row_factory = None
+        cursor.execute("SELECT substr(token, 1, 8) FROM warnings ORDER BY token")
+        while chunk := cursor.fetchmany(batch):
+            yield b"".join(row[0] for row in chunk)
+
+    def newest_warning_token_prefixes(self, count: int) -> list[bytes]:
+        """The first 8 bytes of the tokens of the ``count`` warnings with the highest ids."""
+        cursor = self.reader.cursor()
+        cursor.row_factory = None
+        return [row[0] for row in cursor.execute(
+            "SELECT substr(token, 1, 8) FROM warnings ORDER BY id DESC LIMIT ?", [count])]
 
     def counting_warnings(self, token: bytes, since: str) -> list[sqlite3.Row]:
         """Published warnings for a token with an incident date on or after ``since``."""

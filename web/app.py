@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     settings = Settings.from_mapping({name: app.config.get(name) for name in SETTINGS_KEYS})
     app.extensions["checker"] = open_checker(settings)
+    app.extensions["checker"].keep_warned_tokens()
     load_metadata()
 
     production.configure(app)

@@ -1,0 +1,109 @@
+"""Which tokens have warnings, held in memory by a process that serves checks.
+
+Most checks find no warnings, and asking SQLite costs such a check most of its
+lookup: about 25 us inside a request, where the caches are cold (a statement's
+fixed cost; about 10 us in a loop). So a serving process keeps the first 8 bytes
+of every warning's token, of any status, in a sorted array (8 MB for a million
+warnings) and asks SQLite only when a token's prefix is in it. A prefix found
+costs a lookup, as before: a withdrawn or expired warning, or another token with
+the same first 8 bytes, only costs time, never a wrong answer. Only tokens are
+held, never a number.
+
+What it must never do is miss a warning. Warnings are only ever added by INSERT,
+and every insert counts itself in ``meta`` (the trigger of migration 5; an import
+counts its rows at once, in its own transaction). The count is read again when
+the database may have changed: when the write-ahead log's file changed since the
+last reading (``Store.write_stamp``: one ``stat`` a check, about 1 us, against
+25 for the statement that reads the count), after a change made through this
+process's Checker (``stale``), and in any case once ``REFRESH_SECONDS`` have
+passed, because the file's stamp is a hint (two commits within one tick of the
+file system's clock may leave it alike). If the count grew by n, the tokens of
+the n warnings with the highest ids are added, read in the same snapshot. SQLite
+gives an inserted row an id above every row in the table when the insert names
+none (no insert of ours does), so every row inserted since the last reading that
+is still there is among the n highest. A warning added by another process (the
+CLI, another worker) therefore answers this process's next check, and always
+within ``REFRESH_SECONDS``.
+
+A restore puts back a database whose count may come to equal the one last read
+while holding other warnings, so ``checker restore`` gives the restored database
+a new random epoch in the same transaction, and a new epoch (or a count that went
+down) means reading everything again.
+
+Tokens are only rewritten by a key rotation, and a rotation makes every running
+process refuse checks until it is restarted (``web.production``).
+"""
+
+import sys
+import threading
+import time
+from array import array
+from bisect import bisect_left
+
+REFRESH_SECONDS = 1.0
+# More new warnings than this since the array was read: read it all again
+# (about half a second at a million warnings) instead of holding them in a set.
+MAX_RECENT = 50_000
+
+
+class WarnedTokens:
+    def __init__(self, store, refresh_seconds: float = REFRESH_SECONDS, clock=time.monotonic):
+        self.store, self.refresh_seconds, self.clock = store, refresh_seconds, clock
+        self._lock = threading.Lock()
+        # (sorted prefixes from the last full reading, prefixes added since): swapped whole,
+        # so that a check in another thread never sees one without the other
+        self._state: tuple[array, frozenset] = (array("Q"), frozenset())
+        self._seen: tuple | None = None  # (epoch, insert count) the state reflects
+        self._stamp = None  # the write-ahead log's stamp before that count was read
+        self._due = 0.0
+
+    def may_have(self, token: bytes) -> bool:
+        """False only when no warning, of any status, has this token."""
+        stamp = self.store.write_stamp()
+        if stamp is None or stamp != self._stamp or self.clock() >= self._due:
+            self.refresh()
+        prefix = int.from_bytes(token[:8], "big")
+        prefixes, recent = self._state
+        i = bisect_left(prefixes, prefix)
+        return (i < len(prefixes) and prefixes[i] == prefix) or prefix in recent
+
+    def stale(self) -> None:
+        """Read the count again before the next check (a change was made here)."""
+        self._due = 0.0
+
+    def refresh(self) -> None:
+        """Catch up with the database. An error propagates: the check then fails, it
+        does not answer from a state that may be behind."""
+        with self._lock:
+            due = self.clock() + self.refresh_seconds
+            stamp = self.store.write_stamp()  # before reading: a commit after it changes it
+            with self.store.snapshot():
+                inserted = self.store.warnings_inserted()
+                if inserted != self._seen:
+                    self._state = self._caught_up(inserted)
+                    self._seen = inserted
+            self._stamp, self._due = stamp, due
+
+    def _caught_up(self, inserted: tuple) -> tuple[array, frozenset]:
+        prefixes, recent = self._state
+        epoch, count = inserted
+        same_epoch = self._seen is not None and self._seen[0] == epoch
+        new = count - self._seen[1] if same_epoch else None
+        if new is None or new < 0 or len(recent) + new > MAX_RECENT:
+            return _read_all(self.store), frozenset()
+        newest = self.store.newest_warning_token_prefixes(new)
+        return prefixes, recent | {int.from_bytes(prefix, "big") for prefix in newest}
+
+    def __len__(self) -> int:
+        prefixes, recent = self._state
+        return len(prefixes) + len(recent)
+
+
+def _read_all(store) -> array:
+    prefixes = array("Q")
+    assert prefixes.itemsize == 8
+    for chunk in store.warning_token_prefixes():
+        prefixes.frombytes(chunk)
+    if sys.byteorder == "little":
+        prefixes.byteswap()  # read as big-endian numbers, they sort as SQLite sorted the bytes
+    return prefixes
