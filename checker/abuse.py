@@ -13,11 +13,11 @@ in the limit storage (memory or Redis), expiring at the end of the day. Numbers 
 a bucket count once, so the count is a lower bound: harmless at quotas of a few hundred.
 """
 
-import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from checker.clock import today_and_seconds_left
 from checker.errors import SetupProblem
 
 SYSTEM_ACTOR = "system"
@@ -66,7 +66,7 @@ def note_distinct_check(checker, account, number, counter: Counter,
     """
     if not policy.quota and not policy.threshold:
         return 0
-    day, seconds_left = _today() if now is None else (now.date().isoformat(), _seconds_left_today(now))
+    day, seconds_left = today_and_seconds_left() if now is None else (now.date().isoformat(), _seconds_left_today(now))
     expiry = seconds_left + 60
     bucket = checker.hasher.daily_bucket(checker.hasher.number_token(number), day)
     day_key = f"distinct/{day}/{account.id}"
@@ -81,23 +81,6 @@ def note_distinct_check(checker, account, number, counter: Counter,
         counter.clear(bucket_key)
         raise DailyQuotaReached(policy.quota, expiry)
     return count
-
-
-_day = ("", 0.0)  # (today's date, local midnight after it as a Unix time), for _today
-
-
-def _today() -> tuple[str, int]:
-    """(today's ISO date, whole seconds left in it), local time, recomputed once a day:
-    a check needs both, and datetime arithmetic on every check cost about 2 us. The
-    next midnight comes from mktime, so a day with a daylight-saving change ends on time."""
-    global _day
-    wall = time.time()
-    if wall >= _day[1]:
-        today = date.fromtimestamp(wall)
-        tomorrow = today + timedelta(days=1)
-        midnight = time.mktime((tomorrow.year, tomorrow.month, tomorrow.day, 0, 0, 0, 0, 0, -1))
-        _day = (today.isoformat(), midnight)
-    return _day[0], max(1, int(_day[1] - wall))
 
 
 def _seconds_left_today(now: datetime) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from functools import cached_property, partial
 
-from checker import accounts
+from checker import accounts, clock
 from checker.accounts import Account, NewAccount
 from checker.counters import counter_for
 from checker.errors import InvalidRequest, NotFound, Refused
@@ -46,7 +46,7 @@ class ImportResult:
 
 class Checker:
     def __init__(self, store: Store, hasher: Hasher, settings: Settings,
-                 key_fingerprint: str = "", today=date.today, session_secret: bytes = b""):
+                 key_fingerprint: str = "", today=clock.today, session_secret: bytes = b""):
         self.store = store
         self.key_fingerprint = key_fingerprint
         # Signs the web's session cookies; derived from the key for that purpose only.

@@ -131,10 +131,10 @@ def test_every_channel_draws_on_one_quota(make_app, cli):
 def test_the_days_end_used_for_quota_keys_matches_the_clock():
     from datetime import date, datetime, timedelta
 
-    from checker.abuse import _today
+    from checker.clock import today, today_and_seconds_left
 
-    day, seconds_left = _today()
+    day, seconds_left = today_and_seconds_left()
     now = datetime.now()
     midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time())
-    assert day == date.today().isoformat()
+    assert day == date.today().isoformat() == today().isoformat()
     assert abs(seconds_left - (midnight - now).total_seconds()) <= 2

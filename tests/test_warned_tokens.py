@@ -468,3 +468,21 @@ def test_verdicts_with_the_cache_equal_verdicts_without(make_app, member_token, 
                                got["warnings"], expected["warnings"]))
     assert mismatches == []
     assert with_warnings >= 80  # the comparison covered numbers with warnings, not just zeros
+
+
+def test_the_write_stamp_follows_commits_and_a_log_made_anew(instance):
+    reader = Store(db_path(instance))
+    writer = Store(db_path(instance))
+    rng = random.Random(5)
+    writer.insert_warning(warning_row(rng.randbytes(32)))
+    before = reader.write_stamp()
+    assert before is not None
+    writer.insert_warning(warning_row(rng.randbytes(32)))
+    assert reader.write_stamp() != before  # the log grew
+    writer.close()  # the last connection: SQLite checkpoints and deletes the log
+    assert reader.write_stamp() is None  # its descriptor points at a deleted file: opened again
+    writer.insert_warning(warning_row(rng.randbytes(32)))  # a new log file
+    again = reader.write_stamp()
+    assert again is not None and again[0] > 0
+    writer.close()
+    reader.close()
