@@ -74,13 +74,14 @@ class Number:
     number) when fastread read the number.
     """
 
-    __slots__ = ("e164", "_international", "_parsed", "_parts")
+    __slots__ = ("e164", "_international", "_parsed", "_parts", "_token")
 
     def __init__(self, e164: str, international: str | None = None, parsed=None, parts=None):
         self.e164 = e164
         self._international = international
         self._parsed = parsed
         self._parts = parts
+        self._token = None  # (Hasher, token): see Hasher.number_token
 
     @property
     def international(self) -> str:

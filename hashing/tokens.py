@@ -57,7 +57,15 @@ class Hasher:
         return "Hasher(<key hidden>)"
 
     def number_token(self, number: Number) -> bytes:
-        return _chain(number.e164.encode("ascii"), self._number_keys)
+        """The number's token. It is kept on the Number, which lives only as long as the
+        request that read it, so a check that needs it twice (the distinct-number quota,
+        the lookup) hashes once."""
+        memo = number._token
+        if memo is not None and memo[0] is self:
+            return memo[1]
+        token = _chain(number.e164.encode("ascii"), self._number_keys)
+        number._token = (self, token)
+        return token
 
     def secret_hash(self, secret: str) -> bytes:
         return _chain(secret.encode("utf-8"), self._secret_keys)

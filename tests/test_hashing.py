@@ -143,3 +143,13 @@ def test_find_numbers_limit():
 
 def test_find_numbers_region():
     assert e164s(find_numbers("bel 0470 12 34 56", region="BE")) == ["+32470123456"]
+
+
+def test_a_numbers_token_is_worked_out_once_per_hasher():
+    number = normalize("06-12345678")
+    ours, other = Hasher(TEST_KEY), Hasher(bytes.fromhex(OTHER_KEY_HEX))
+    token = ours.number_token(number)
+    assert ours.number_token(number) is token  # kept on the Number: hashed once
+    assert other.number_token(number) != token  # another key never gets the kept one
+    assert ours.number_token(number) == token == ours.number_token(normalize("+31 6 1234 5678"))
+    assert "12345678" not in repr(number)
