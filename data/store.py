@@ -7,6 +7,7 @@ separate read-only connection, which cannot write even by mistake.
 """
 
 import json
+import mmap
 import os
 import sqlite3
 import threading
@@ -41,6 +42,20 @@ WARNING_COLUMNS = frozenset({"token", "category", "incident_date", "region", "su
                              "status", "created_by", "created_at"})
 
 
+def _map_for_reading(path: str, size: int):
+    """A read-only shared memory map of the first ``size`` bytes of a file, or None."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        return mmap.mmap(descriptor, size, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # missing or shorter than size: SQLite has not set it up
+        return None
+    finally:
+        os.close(descriptor)  # the map keeps what it needs
+
+
 class StoreError(Exception):
     """The database cannot be used (missing, newer than this program, corrupt)."""
 
@@ -53,9 +68,9 @@ def _configure(conn: sqlite3.Connection) -> None:
 class Store:
     def __init__(self, path):
         self.path = Path(path)
-        self._wal_path = f"{self.path.absolute()}-wal"
-        self._wal_fd: int | None = None  # see write_stamp
-        self._wal_lock = threading.Lock()
+        self._shm_path = f"{self.path.absolute()}-shm"
+        self._shm = None  # a read-only memory map of the WAL index (write_stamp)
+        self._shm_lock = threading.Lock()
         self._local = threading.local()
 
     # -- connections -------------------------------------------------------
@@ -85,8 +100,7 @@ class Store:
         return conn
 
     def close(self) -> None:
-        with self._wal_lock:
-            self._close_wal_descriptor()
+        self._unmap_shm()
         for name in ("db", "reader"):
             handle = getattr(self._local, name, None)
             if handle is not None:
@@ -227,33 +241,42 @@ class Store:
         finally:
             conn.execute("COMMIT")
 
-    def write_stamp(self):
-        """The write-ahead log file's (size, modification time), or None without one.
-        Every commit writes to the log, so a different stamp means there may be something
-        new to read. A hint only: two commits within one tick of the file system's clock
-        can leave the stamp alike (when the log has been restarted and its size stays the
-        same). ``fstat`` on a descriptor kept open: about half the cost of a ``stat`` by
-        path; a log deleted since (no links left) is opened again."""
-        try:
-            found = os.fstat(self._wal_descriptor())
-            if found.st_nlink == 0:
-                found = os.fstat(self._wal_descriptor(reopen=True))
-        except OSError:
+    def write_stamp(self) -> bytes | None:
+        """What SQLite's WAL index header says now, or None when it cannot be read.
+
+        The header (https://www.sqlite.org/walformat.html, "The WAL-Index Header") is the
+        first 96 bytes of the ``-shm`` file: two copies of 48 bytes holding a change
+        counter, the last committed frame and checksums. Every commit rewrites it, and
+        SQLite's own readers use it to learn that the database changed; so an unchanged
+        header means nothing was committed. It is read from a memory map of the file:
+        no system call (an ``fstat`` of the log cost a check about 7 us under load).
+        Copies that differ (read while a writer was writing them) give None."""
+        shm = self._shm_map()
+        if shm is None:
             return None
-        return (found.st_size, found.st_mtime_ns)
+        header = shm[:96]
+        return header[:48] if header[:48] == header[48:] else None
 
-    def _wal_descriptor(self, reopen: bool = False) -> int:
-        with self._wal_lock:
-            if reopen:
-                self._close_wal_descriptor()
-            if self._wal_fd is None:
-                self._wal_fd = os.open(self._wal_path, os.O_RDONLY | os.O_CLOEXEC)
-            return self._wal_fd
+    def _shm_map(self):
+        shm = self._shm
+        if shm is None:
+            with self._shm_lock:
+                if self._shm is None:
+                    self._shm = _map_for_reading(self._shm_path, 96)
+                shm = self._shm
+        return shm
 
-    def _close_wal_descriptor(self) -> None:
-        if self._wal_fd is not None:
-            os.close(self._wal_fd)
-            self._wal_fd = None
+    def release_write_stamp(self) -> None:
+        """Unmap the WAL index; the next ``write_stamp`` maps the file there is then. A map
+        stays on the file it was made of: should SQLite delete and create it again (once
+        no connection has the database open), only a new map sees the new one."""
+        self._unmap_shm()
+
+    def _unmap_shm(self) -> None:
+        with self._shm_lock:
+            if self._shm is not None:
+                self._shm.close()
+                self._shm = None
 
     def warnings_inserted(self) -> tuple[str | None, int]:
         """(epoch, how many warnings were inserted in it): the trigger's count, which

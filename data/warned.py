@@ -4,7 +4,9 @@ Most checks find no warnings, and asking SQLite costs such a check most of its
 lookup: about 25 us inside a request, where the caches are cold (a statement's
 fixed cost; about 10 us in a loop). So a serving process keeps the first 8 bytes
 of every warning's token, of any status, in a sorted array (8 MB for a million
-warnings) and asks SQLite only when a token's prefix is in it. A prefix found
+warnings, with the start of each of 65,536 ranges of prefixes beside it, so that a
+search touches a few neighbouring entries rather than 20 scattered ones) and asks
+SQLite only when a token's prefix is in it. A prefix found
 costs a lookup, as before: a withdrawn or expired warning, or another token with
 the same first 8 bytes, only costs time, never a wrong answer. Only tokens are
 held, never a number.
@@ -12,12 +14,11 @@ held, never a number.
 What it must never do is miss a warning. Warnings are only ever added by INSERT,
 and every insert counts itself in ``meta`` (the trigger of migration 5; an import
 counts its rows at once, in its own transaction). The count is read again when
-the database may have changed: when the write-ahead log's file changed since the
-last reading (``Store.write_stamp``: one ``fstat`` a check, 1 to 2 us, against
-about 13 for the statement that reads the count), after a change made through this
-process's Checker (``stale``), and in any case once ``REFRESH_SECONDS`` have
-passed, because the file's stamp is a hint (two commits within one tick of the
-file system's clock may leave it alike). If the count grew by n, the tokens of
+the database may have changed: when SQLite's WAL index header changed since the
+last reading (``Store.write_stamp``: every commit rewrites it, and it is read from
+a memory map, without a system call), after a change made through this process's
+Checker (``stale``), and in any case once ``REFRESH_SECONDS`` have passed (should
+the header ever not be readable, or the map be of a file SQLite replaced). If the count grew by n, the tokens of
 the n warnings with the highest ids are added, read in the same snapshot. SQLite
 gives an inserted row an id above every row in the table when the insert names
 none (no insert of ours does), so every row inserted since the last reading that
@@ -41,6 +42,7 @@ from array import array
 from bisect import bisect_left
 
 REFRESH_SECONDS = 1.0
+BUCKET_SHIFT = 48  # a prefix's top 16 bits choose its range
 # More new warnings than this since the array was read: read it all again
 # (about half a second at a million warnings) instead of holding them in a set.
 MAX_RECENT = 50_000
@@ -50,11 +52,12 @@ class WarnedTokens:
     def __init__(self, store, refresh_seconds: float = REFRESH_SECONDS, clock=time.monotonic):
         self.store, self.refresh_seconds, self.clock = store, refresh_seconds, clock
         self._lock = threading.Lock()
-        # (sorted prefixes from the last full reading, prefixes added since): swapped whole,
-        # so that a check in another thread never sees one without the other
-        self._state: tuple[array, frozenset] = (array("Q"), frozenset())
+        # (sorted prefixes from the last full reading, where each range starts in them,
+        # prefixes added since): swapped whole, so that a check in another thread never
+        # sees one part without the others
+        self._state: tuple[array, array, frozenset] = _indexed(array("Q")) + (frozenset(),)
         self._seen: tuple | None = None  # (epoch, insert count) the state reflects
-        self._stamp = None  # the write-ahead log's stamp before that count was read
+        self._stamp = None  # the WAL index header, read before that count was
         self._due = 0.0
 
     def may_have(self, token: bytes) -> bool:
@@ -63,9 +66,11 @@ class WarnedTokens:
         if stamp is None or stamp != self._stamp or self.clock() >= self._due:
             self.refresh()
         prefix = int.from_bytes(token[:8], "big")
-        prefixes, recent = self._state
-        i = bisect_left(prefixes, prefix)
-        return (i < len(prefixes) and prefixes[i] == prefix) or prefix in recent
+        prefixes, starts, recent = self._state
+        bucket = prefix >> BUCKET_SHIFT
+        end = starts[bucket + 1]
+        i = bisect_left(prefixes, prefix, starts[bucket], end)
+        return (i < end and prefixes[i] == prefix) or prefix in recent
 
     def stale(self) -> None:
         """Read the count again before the next check (a change was made here)."""
@@ -76,6 +81,7 @@ class WarnedTokens:
         does not answer from a state that may be behind."""
         with self._lock:
             due = self.clock() + self.refresh_seconds
+            self.store.release_write_stamp()  # map the WAL index SQLite uses now
             stamp = self.store.write_stamp()  # before reading: a commit after it changes it
             with self.store.snapshot():
                 inserted = self.store.warnings_inserted()
@@ -84,19 +90,29 @@ class WarnedTokens:
                     self._seen = inserted
             self._stamp, self._due = stamp, due
 
-    def _caught_up(self, inserted: tuple) -> tuple[array, frozenset]:
-        prefixes, recent = self._state
+    def _caught_up(self, inserted: tuple) -> tuple[array, array, frozenset]:
+        prefixes, starts, recent = self._state
         epoch, count = inserted
         same_epoch = self._seen is not None and self._seen[0] == epoch
         new = count - self._seen[1] if same_epoch else None
         if new is None or new < 0 or len(recent) + new > MAX_RECENT:
-            return _read_all(self.store), frozenset()
+            return _indexed(_read_all(self.store)) + (frozenset(),)
         newest = self.store.newest_warning_token_prefixes(new)
-        return prefixes, recent | {int.from_bytes(prefix, "big") for prefix in newest}
+        return prefixes, starts, recent | {int.from_bytes(prefix, "big") for prefix in newest}
 
     def __len__(self) -> int:
-        prefixes, recent = self._state
+        prefixes, _, recent = self._state
         return len(prefixes) + len(recent)
+
+
+def _indexed(prefixes: array) -> tuple[array, array]:
+    """The sorted prefixes, and where each range of them starts (one more at the end)."""
+    if not prefixes:
+        return prefixes, array("L", [0]) * ((1 << (64 - BUCKET_SHIFT)) + 1)
+    starts = array("L", (bisect_left(prefixes, bucket << BUCKET_SHIFT)
+                         for bucket in range(1 << (64 - BUCKET_SHIFT))))
+    starts.append(len(prefixes))
+    return prefixes, starts
 
 
 def _read_all(store) -> array:
