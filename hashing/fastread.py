@@ -134,7 +134,7 @@ class _Format:
     is left to ``sub`` itself.
     """
 
-    __slots__ = ("leading", "pattern", "rule", "parts")
+    __slots__ = ("leading", "pattern", "rule", "parts", "width", "slices")
 
     _GROUP = re.compile(r"\\([1-9])")
 
@@ -152,13 +152,21 @@ class _Format:
         self.parts = tuple(
             int(piece) if i % 2 else piece for i, piece in enumerate(pieces) if piece
         ) if simple else None
+        self.width, self.slices = _fixed_groups(number_format.pattern)
 
     def fits(self, nsn: str) -> bool:
         """phonenumbers' _choose_formatting_pattern_for_number, for one format."""
-        return (self.leading is None or self.leading.match(nsn) is not None) \
-            and self.pattern.fullmatch(nsn) is not None
+        if self.leading is not None and self.leading.match(nsn) is None:
+            return False
+        if self.slices is not None:  # fixed-width digit groups: the length decides
+            return len(nsn) == self.width
+        return self.pattern.fullmatch(nsn) is not None
 
     def apply(self, nsn: str) -> str:
+        if self.slices is not None and self.parts is not None and len(nsn) == self.width:
+            return "".join(
+                nsn[self.slices[part - 1]] if isinstance(part, int) else part for part in self.parts
+            )
         found = self.pattern.match(nsn)
         if self.parts is None or found.end() != len(nsn):
             return self.pattern.sub(self.rule, nsn)
@@ -166,6 +174,25 @@ class _Format:
         return "".join(
             (groups[part - 1] or "") if isinstance(part, int) else part for part in self.parts
         )
+
+
+_FIXED_GROUPS = re.compile(r"(?:\(\\d(?:\{\d+\})?\))+")
+_GROUP_WIDTH = re.compile(r"\(\\d(?:\{(\d+)\})?\)")
+
+
+def _fixed_groups(pattern: str):
+    """(total width, slices) when a format's pattern is fixed-width digit groups only,
+    such as ``(\\d)(\\d{8})``, else (None, None). On a national number of ASCII
+    digits (all that ``read`` accepts) such a pattern fits exactly the numbers of its
+    total width, and its groups are the slices: no regular expression needed (most
+    formats are of this kind, NL's mobile one among them)."""
+    if not _FIXED_GROUPS.fullmatch(pattern):
+        return None, None
+    slices, at = [], 0
+    for width in _GROUP_WIDTH.findall(pattern):
+        slices.append(slice(at, at + int(width or 1)))
+        at += int(width or 1)
+    return at, tuple(slices)
 
 
 def _compile(pattern):
