@@ -66,7 +66,10 @@ def note_distinct_check(checker, account, number, counter: Counter,
     """
     if not policy.quota and not policy.threshold:
         return 0
-    day, seconds_left = today_and_seconds_left() if now is None else (now.date().isoformat(), _seconds_left_today(now))
+    if now is None:
+        day, seconds_left = today_and_seconds_left()
+    else:
+        day, seconds_left = now.date().isoformat(), _seconds_left_today(now)
     expiry = seconds_left + 60
     bucket = checker.hasher.daily_bucket(checker.hasher.number_token(number), day)
     day_key = f"distinct/{day}/{account.id}"

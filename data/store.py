@@ -38,6 +38,8 @@ IMPORT_BATCH_ROWS = 10_000
 # costs no read() system call per page (about half the time of a lookup). The pages are the
 # OS's file cache, shared by every worker; only the pages touched count in a worker's RSS.
 READER_MMAP_BYTES = 256 * 1024 * 1024
+# SQLite's WAL index header, kept twice at the start of the -shm file (Store.write_stamp).
+WAL_INDEX_HEADER_BYTES = 48
 WARNING_COLUMNS = frozenset({"token", "category", "incident_date", "region", "summary", "source",
                              "status", "created_by", "created_at"})
 
@@ -100,7 +102,7 @@ class Store:
         return conn
 
     def close(self) -> None:
-        self._unmap_shm()
+        self.release_write_stamp()
         for name in ("db", "reader"):
             handle = getattr(self._local, name, None)
             if handle is not None:
@@ -254,15 +256,16 @@ class Store:
         shm = self._shm_map()
         if shm is None:
             return None
-        header = shm[:96]
-        return header[:48] if header[:48] == header[48:] else None
+        header = shm[:2 * WAL_INDEX_HEADER_BYTES]
+        first = header[:WAL_INDEX_HEADER_BYTES]
+        return first if first == header[WAL_INDEX_HEADER_BYTES:] else None
 
     def _shm_map(self):
         shm = self._shm
         if shm is None:
             with self._shm_lock:
                 if self._shm is None:
-                    self._shm = _map_for_reading(self._shm_path, 96)
+                    self._shm = _map_for_reading(self._shm_path, 2 * WAL_INDEX_HEADER_BYTES)
                 shm = self._shm
         return shm
 
@@ -270,9 +273,6 @@ class Store:
         """Unmap the WAL index; the next ``write_stamp`` maps the file there is then. A map
         stays on the file it was made of: should SQLite delete and create it again (once
         no connection has the database open), only a new map sees the new one."""
-        self._unmap_shm()
-
-    def _unmap_shm(self) -> None:
         with self._shm_lock:
             if self._shm is not None:
                 self._shm.close()

@@ -6,10 +6,9 @@ fixed cost; about 10 us in a loop). So a serving process keeps the first 8 bytes
 of every warning's token, of any status, in a sorted array (8 MB for a million
 warnings, with the start of each of 65,536 ranges of prefixes beside it, so that a
 search touches a few neighbouring entries rather than 20 scattered ones) and asks
-SQLite only when a token's prefix is in it. A prefix found
-costs a lookup, as before: a withdrawn or expired warning, or another token with
-the same first 8 bytes, only costs time, never a wrong answer. Only tokens are
-held, never a number.
+SQLite only when a token's prefix is in it. A prefix found costs a lookup, as
+before: a withdrawn or expired warning, or another token with the same first 8
+bytes, only costs time, never a wrong answer. Only tokens are held, never a number.
 
 What it must never do is miss a warning. Warnings are only ever added by INSERT,
 and every insert counts itself in ``meta`` (the trigger of migration 5; an import
@@ -18,11 +17,11 @@ the database may have changed: when SQLite's WAL index header changed since the
 last reading (``Store.write_stamp``: every commit rewrites it, and it is read from
 a memory map, without a system call), after a change made through this process's
 Checker (``stale``), and in any case once ``REFRESH_SECONDS`` have passed (should
-the header ever not be readable, or the map be of a file SQLite replaced). If the count grew by n, the tokens of
-the n warnings with the highest ids are added, read in the same snapshot. SQLite
-gives an inserted row an id above every row in the table when the insert names
-none (no insert of ours does), so every row inserted since the last reading that
-is still there is among the n highest. A warning added by another process (the
+the header ever not be readable, or the map be of a file SQLite replaced). If the
+count grew by n, the tokens of the n warnings with the highest ids are added, read
+in the same snapshot. SQLite gives an inserted row an id above every row in the
+table when the insert names none (no insert of ours does), so every row inserted
+since the last reading that is still there is among the n highest. A warning added by another process (the
 CLI, another worker) therefore answers this process's next check, and always
 within ``REFRESH_SECONDS``.
 
