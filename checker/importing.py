@@ -11,14 +11,19 @@ file order, with a bounded number of chunks in flight (see ``RowPipeline``).
 """
 
 import csv
+import gc
 import io
+import itertools
 import multiprocessing
+import operator
 import os
+import pickle
+import queue
 import threading
 from collections import deque
 from itertools import islice
 
-from checker.errors import InvalidNumber, InvalidRequest
+from checker.errors import InvalidNumber, InvalidRequest, Refused
 
 COLUMNS = ("number", "category", "date", "region", "summary")
 REQUIRED = ("number", "category")
@@ -29,6 +34,7 @@ def read_records(stream):
     """``(header, records)``: the checked header, and an iterator of ``(line, cells)``.
 
     The header is read (and checked) at once; the records as they are iterated.
+    Blank records are among them: ``Cells`` leaves them out, in a worker.
     """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
@@ -45,8 +51,7 @@ def _records(reader):
     line = 2
     try:
         for record in reader:
-            if any(cell.strip() for cell in record):
-                yield line, record
+            yield line, record
             line = reader.line_num + 2
     except UnicodeDecodeError:
         raise InvalidRequest(f"Line {line}: the file is not UTF-8 text.") from None
@@ -64,49 +69,129 @@ def _check_header(header):
         )
 
 
-def as_row(header, record) -> dict:
-    """The cells of a record by column name, trimmed; ``{"_error": ...}`` if too many."""
-    if len(record) > len(header):
-        return {"_error": "the row has more fields than the header"}
-    values = dict(zip(header, record))
-    return {name: values.get(name, "").strip() for name in COLUMNS}
+class Cells:
+    """A record's cells in COLUMNS order, trimmed ("" for a column the file leaves out),
+    or None for a blank record (skipped, as spreadsheets leave them).
+
+    Made once per file from its header, so that a record costs a slice and a pick.
+    """
+
+    def __init__(self, header):
+        self.width = len(header)
+        missing = self.width  # the index of the padding cell
+        picks = [header.index(name) if name in header else missing for name in COLUMNS]
+        self._pick = operator.itemgetter(*picks)
+        self._padding = [""] * (self.width + 1)
+
+    def __call__(self, record) -> tuple | None:
+        if len(record) > self.width:
+            if not any(map(str.strip, record)):
+                return None
+            raise InvalidRequest("The row has more fields than the header.")
+        values = tuple(map(str.strip, self._pick(record + self._padding[len(record):])))
+        return values if any(values) else None  # the header names every cell
 
 
 # -- turning records into rows, in parallel for a large file -------------------------------
 
 CHUNK_ROWS = 2000
 MAX_WORKERS = 8
-# A chunk takes well under a second; a worker killed from outside (out of memory) would
-# otherwise leave the import waiting for its chunk forever.
+# A chunk takes well under a second: a worker that takes this long is stuck, and the
+# import stops (a worker that dies is noticed at once).
 CHUNK_TIMEOUT_SECONDS = 600
 
 
-def make_rows(make_row, header, chunk):
-    """``[(line, row, error)]`` for a chunk of ``(line, cells)``: a row, or the error message."""
-    out = []
+def make_rows(make_row, header, chunk) -> tuple[list, list]:
+    """``(rows, errors)`` for a chunk of ``(line, record)``: ``make_row(*cells)`` of every
+    valid record, and ``(line, message)`` for every other, both in file order."""
+    cells = Cells(header)
+    rows, errors = [], []
     for line, record in chunk:
         try:
-            values = as_row(header, record)
-            if "_error" in values:
-                raise InvalidRequest(values["_error"].capitalize() + ".")
-            out.append((line, make_row(values), None))
+            values = cells(record)
+            if values is not None:
+                rows.append(make_row(*values))
         except (InvalidNumber, InvalidRequest) as exc:
             what = "invalid number: " if isinstance(exc, InvalidNumber) else ""
-            out.append((line, None, what + str(exc)))
-    return out
+            errors.append((line, what + str(exc)))
+    return rows, errors
 
 
-_worker_job = None  # (make_row, header) in a pool worker, inherited through fork
+class _Worker:
+    """A forked process that turns chunks into rows: chunk i of a pipeline goes to
+    worker i % n, so reading each worker's results in turn gives them in file order.
+
+    Nothing in the parent but its inserting thread touches the rows: a pool's helper
+    threads would contend with it for the interpreter lock at every row. Chunks go
+    through a queue, whose feeder thread only writes bytes, so that sending never
+    waits for a busy worker. Results come back through a pipe written by a thread of
+    the worker's own, so that a worker never waits for the parent to take a result;
+    only the worker holds the pipe's writing end, so its death ends the pipe.
+    """
+
+    def __init__(self, context, make_row, header):
+        self.tasks = context.Queue()
+        self.tasks.cancel_join_thread()  # exiting never waits on a worker that is gone
+        self.results, writer = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_serve, args=(self.tasks, writer, make_row, header), daemon=True
+        )
+        self.process.start()
+        writer.close()
+
+    def send(self, chunk) -> None:
+        self.tasks.put(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
+
+    def receive(self) -> tuple[list, list]:
+        if not self.results.poll(CHUNK_TIMEOUT_SECONDS):  # a dead worker's pipe is ready: EOF
+            raise ImportStopped("a worker process of the import is stuck")
+        try:
+            result = pickle.loads(self.results.recv_bytes())
+        except (EOFError, OSError):
+            raise ImportStopped("a worker process of the import ended unexpectedly") from None
+        if isinstance(result, str):
+            raise ImportStopped(f"a worker process of the import failed ({result})")
+        return result
+
+    def stop(self) -> None:
+        self.tasks.put(None)
+        self.tasks.close()
+
+    def join(self, finished: bool) -> None:
+        if finished:
+            self.tasks.join_thread()  # the worker took every chunk: the feeder is done
+        else:
+            self.process.terminate()
+        self.process.join()
+        self.results.close()
 
 
-def _start_worker(make_row, header):
-    global _worker_job
-    _worker_job = (make_row, header)
+class ImportStopped(Refused):
+    """A worker process died (killed for memory, say) or hung: the import is rolled back."""
+
+    def __init__(self, why: str):
+        super().__init__(f"The import stopped: {why}. Nothing was stored.")
 
 
-def _work(chunk):
-    make_row, header = _worker_job
-    return make_rows(make_row, header, chunk)
+def _serve(tasks, results, make_row, header) -> None:
+    gc.freeze()  # what the fork inherited (phonenumbers' metadata) is never collected
+    outbox = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_all, args=(outbox, results))
+    sender.start()
+    while (data := tasks.get()) is not None:
+        try:
+            result = make_rows(make_row, header, pickle.loads(data))
+        except Exception as exc:  # a bug: named, but not shown (its values may hold a number)
+            result = exc.__class__.__name__
+        outbox.put(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
+    outbox.put(None)
+    sender.join()
+
+
+def _send_all(outbox, results) -> None:
+    while (data := outbox.get()) is not None:
+        results.send_bytes(data)
+    results.close()
 
 
 def pool_size() -> int:
@@ -123,9 +208,9 @@ def pool_size() -> int:
 
 
 class RowPipeline:
-    """Yields ``(line, row, error)`` for every record, in file order.
+    """Yields ``(rows, errors)`` for every chunk of records, in file order (``make_rows``).
 
-    ``make_row(values)`` turns one record's values into a row or raises
+    ``make_row(*cells)`` turns one record's cells (in COLUMNS order) into a row or raises
     InvalidNumber / InvalidRequest. The first chunk is read when the pipeline
     is entered: a file that fits in it is done in this process, a larger one
     by a pool of forked workers (started here, before the caller opens its
@@ -137,33 +222,41 @@ class RowPipeline:
         self.make_row, self.header, self.records = make_row, header, records
         self.workers = pool_size() if workers is None else workers
         self.pool = None
+        self.finished = False  # every record was read and turned into rows
 
     def __enter__(self):
         self.first = list(islice(self.records, CHUNK_ROWS))
         if self.workers and len(self.first) == CHUNK_ROWS:
             context = multiprocessing.get_context("fork")
-            self.pool = context.Pool(self.workers, _start_worker, (self.make_row, self.header))
+            self.pool = [_Worker(context, self.make_row, self.header) for _ in range(self.workers)]
         return self
 
-    def __exit__(self, *exc):
-        # close + join, not terminate: terminate can hang when a worker is killed while it
-        # holds the task queue's lock; at most two chunks per worker are left to finish.
+    def __exit__(self, exc_type, *exc):
         if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
+            for worker in self.pool:
+                worker.stop()
+            for worker in self.pool:
+                worker.join(finished=exc_type is None and self.finished)
 
     def __iter__(self):
         if self.pool is None:
             for chunk in self._chunks():
-                yield from make_rows(self.make_row, self.header, chunk)
-            return
+                yield make_rows(self.make_row, self.header, chunk)
+        else:
+            yield from self._from_pool()
+        self.finished = True
+
+    def _from_pool(self):
         in_flight = deque()
+        workers = itertools.cycle(self.pool)
         for chunk in self._chunks():
-            in_flight.append(self.pool.apply_async(_work, (chunk,)))
-            if len(in_flight) >= 2 * self.workers:
-                yield from in_flight.popleft().get(CHUNK_TIMEOUT_SECONDS)
+            worker = next(workers)
+            worker.send(chunk)
+            in_flight.append(worker)
+            if len(in_flight) >= 2 * len(self.pool):
+                yield in_flight.popleft().receive()
         while in_flight:
-            yield from in_flight.popleft().get(CHUNK_TIMEOUT_SECONDS)
+            yield in_flight.popleft().receive()
 
     def _chunks(self):
         yield self.first

@@ -5,6 +5,7 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from functools import cached_property, partial
+from itertools import chain
 
 from checker import accounts, clock
 from checker.accounts import Account, NewAccount
@@ -182,9 +183,8 @@ class Checker:
         make_row = partial(self._import_row, actor, utc_now())
         try:
             with RowPipeline(make_row, header, records) as pipeline, self.store.transaction():
-                self.store.insert_warning_rows(
-                    IMPORT_COLUMNS, self._import_rows(pipeline, result, skip_invalid)
-                )
+                rows = self._import_rows(pipeline, result, skip_invalid)
+                self.store.insert_warning_rows(IMPORT_COLUMNS, chain.from_iterable(rows))
                 if result.skipped and not skip_invalid:
                     raise _Rollback
                 self._audit(actor, "import", imported=result.imported, skipped=result.skipped)
@@ -200,29 +200,27 @@ class Checker:
         make_row = partial(self._import_row, "preview", utc_now())
         with RowPipeline(make_row, header, records) as pipeline:
             for _ in self._import_rows(pipeline, result, skip_invalid=True):
-                pass
+                pass  # counted as they pass
         return result
 
-    def _import_row(self, actor: str, created_at: str, values: dict) -> tuple:
+    def _import_row(self, actor: str, created_at: str, number, category, incident_date,
+                    region, summary) -> tuple:
         """One imported row as IMPORT_COLUMNS (a tuple: it runs a million times an import)."""
-        return self._warning_values(
-            actor, values["number"], values["category"], values["date"],
-            values["region"] or None, values["summary"] or None, "import", created_at,
-        )
+        return self._warning_values(actor, number, category, incident_date, region or None,
+                                    summary or None, "import", created_at)
 
     @staticmethod
     def _import_rows(pipeline, result: ImportResult, skip_invalid: bool):
-        """The rows to insert; once a row is invalid in all-or-nothing mode, none (all are
-        rolled back anyway), while the rest of the file is still read for its errors."""
-        for line, row, error in pipeline:
-            if error is None:
-                result.imported += 1
-                if skip_invalid or not result.skipped:
-                    yield row
-            else:
-                result.skipped += 1
-                if len(result.errors) < MAX_ERRORS_LISTED:
-                    result.errors.append({"line": line, "error": error})
+        """The rows to insert, a chunk's list at a time; once a row is invalid in
+        all-or-nothing mode, none (all are rolled back anyway), while the rest of the
+        file is still read for its errors."""
+        for rows, errors in pipeline:
+            result.imported += len(rows)
+            result.skipped += len(errors)
+            room = MAX_ERRORS_LISTED - len(result.errors)
+            result.errors += [{"line": line, "error": error} for line, error in errors[:room]]
+            if skip_invalid or not result.skipped:
+                yield rows
 
     # -- accounts ----------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """What a warning is made of, and the checks every way of adding one shares."""
 
-from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
 from checker.errors import InvalidRequest
 from hashing import scrub
@@ -20,8 +21,7 @@ MAX_REGION = 100
 MAX_REASON = 1000
 
 
-@dataclass(frozen=True)
-class WarningFields:
+class WarningFields(NamedTuple):  # a tuple: an import makes one a row
     category: str
     incident_date: str
     region: str | None
@@ -40,12 +40,19 @@ def parse_incident_date(value, today: date) -> str:
     if value in (None, ""):
         return today.isoformat()
     try:
-        parsed = date.fromisoformat(str(value).strip())
+        parsed = _calendar_date(str(value).strip())
     except ValueError:
         raise InvalidRequest("The date must be written YYYY-MM-DD.") from None
     if parsed > today:
         raise InvalidRequest("The incident date is in the future.")
     return parsed.isoformat()
+
+
+@lru_cache(maxsize=4096)
+def _calendar_date(text: str) -> date:
+    """``date.fromisoformat``, remembered (an import repeats a few thousand dates). Only
+    text that is a date is kept: a call that raises is not remembered."""
+    return date.fromisoformat(text)
 
 
 def clean_text(value, limit: int, name: str, region_code: str) -> str | None:

@@ -24,7 +24,9 @@ REMOVED = "[number removed]"
 
 _ALLOWED = re.compile(r"[0-9 +()\-./]+")
 _ASCII_DIGIT = re.compile(r"[0-9]")
-_ANY_DIGIT = re.compile(r"\d")  # any script's digits, as phonenumbers reads them
+# Two digits of any script (as phonenumbers reads them): phonenumbers parses no number
+# with a national part shorter than two digits, and its matcher reads digits, not letters.
+_TWO_DIGITS = re.compile(r"\d\D*\d")
 # Six or more digits, possibly separated by the characters people put between them.
 _DIGIT_RUN = re.compile(r"\+?\d(?:[\s\-./()]{0,3}\d){5,}")
 
@@ -179,8 +181,8 @@ def find_numbers(text: str, region: str = "NL", limit: int = 3) -> list[Number]:
 
 def scrub(text: str, region: str = "NL") -> str:
     """Replace anything in free text that could be a phone number with a marker."""
-    if not _ANY_DIGIT.search(text):
-        return text  # no digit, no number: both the matcher and the digit runs need digits
+    if not _TWO_DIGITS.search(text):
+        return text  # the matcher needs two digits, the digit runs six
     spans = [
         (m.start, m.end)
         for m in PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE)

@@ -15,6 +15,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from phonenumbers import Leniency, PhoneNumberMatcher
 
 from conftest import (
     KNOWN_TOKENS, OTHER_KEY_FINGERPRINT, OTHER_KEY_HEX, TEST_KEY, TEST_KEY_FINGERPRINT,
@@ -116,6 +117,17 @@ def test_scrub_leaves_no_run_of_six_digits(text):
 @given(st.text(max_size=80))
 def test_scrub_accepts_any_text(text):
     assert isinstance(scrub(text), str)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Nd",)), max_size=40),
+       st.integers(0, 40), st.sampled_from("0123456789\u0663\u06f5\uff17"))
+def test_a_text_with_one_digit_holds_no_number(text, at, digit):
+    # scrub skips phonenumbers' matcher for such text: the matcher must agree.
+    text = text[:at] + digit + text[at:]
+    for region in ("NL", "US", "DE"):
+        assert not list(PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE))
+    assert scrub(text) == text
 
 
 # --- find_numbers ---------------------------------------------------------------
