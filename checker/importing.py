@@ -11,6 +11,7 @@ file order, with a bounded number of chunks in flight (see ``RowPipeline``).
 """
 
 import csv
+import ctypes
 import gc
 import io
 import itertools
@@ -19,6 +20,7 @@ import operator
 import os
 import pickle
 import queue
+import signal
 import threading
 from collections import deque
 from itertools import islice
@@ -99,6 +101,8 @@ MAX_WORKERS = 8
 # A chunk takes well under a second: a worker that takes this long is stuck, and the
 # import stops (a worker that dies is noticed at once).
 CHUNK_TIMEOUT_SECONDS = 600
+PARENT_CHECK_SECONDS = 1.0  # how often an idle worker looks whether the import still runs
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def make_rows(make_row, header, chunk) -> tuple[list, list]:
@@ -134,7 +138,8 @@ class _Worker:
         self.tasks.cancel_join_thread()  # exiting never waits on a worker that is gone
         self.results, writer = context.Pipe(duplex=False)
         self.process = context.Process(
-            target=_serve, args=(self.tasks, writer, make_row, header), daemon=True
+            target=_serve, daemon=True,
+            args=(self.tasks, writer, make_row, header, os.getpid()),
         )
         self.process.start()
         writer.close()
@@ -173,19 +178,45 @@ class ImportStopped(Refused):
         super().__init__(f"The import stopped: {why}. Nothing was stored.")
 
 
-def _serve(tasks, results, make_row, header) -> None:
+def _serve(tasks, results, make_row, header, parent: int) -> None:
     gc.freeze()  # what the fork inherited (phonenumbers' metadata) is never collected
+    _end_with_parent(parent)
     outbox = queue.SimpleQueue()
-    sender = threading.Thread(target=_send_all, args=(outbox, results))
+    sender = threading.Thread(target=_send_all, args=(outbox, results), daemon=True)
     sender.start()
-    while (data := tasks.get()) is not None:
+    try:
+        while (data := _next_task(tasks, parent)) is not None:
+            try:
+                chunk = make_rows(make_row, header, pickle.loads(data))
+                result = pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # a bug: named, not shown (its values may hold a number)
+                result = pickle.dumps(exc.__class__.__name__)
+            outbox.put(result)
+    finally:
+        outbox.put(None)
+        sender.join()
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when the import's process dies (killed for memory,
+    say). Nothing else would end it then: it holds its own queue's writing end, so it would
+    wait for a chunk forever, or for the rest of one its parent was writing."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: _next_task looks, between chunks
+        pass
+    if os.getppid() != parent:  # it died before the request was made
+        os._exit(1)
+
+
+def _next_task(tasks, parent: int):
+    """The next chunk's bytes; None at the end, or once the parent has died."""
+    while True:
         try:
-            result = make_rows(make_row, header, pickle.loads(data))
-        except Exception as exc:  # a bug: named, but not shown (its values may hold a number)
-            result = exc.__class__.__name__
-        outbox.put(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
-    outbox.put(None)
-    sender.join()
+            return tasks.get(timeout=PARENT_CHECK_SECONDS)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return None
 
 
 def _send_all(outbox, results) -> None:
