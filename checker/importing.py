@@ -36,7 +36,7 @@ def read_records(stream):
     """``(header, records)``: the checked header, and an iterator of ``(line, cells)``.
 
     The header is read (and checked) at once; the records as they are iterated.
-    Blank records are among them: ``Cells`` leaves them out, in a worker.
+    Blank records are among them: ``Cells`` leaves them out (in a worker, for a large file).
     """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
