@@ -7,8 +7,6 @@ separate read-only connection, which cannot write even by mistake.
 """
 
 import json
-import mmap
-import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -38,24 +36,8 @@ IMPORT_BATCH_ROWS = 10_000
 # costs no read() system call per page (about half the time of a lookup). The pages are the
 # OS's file cache, shared by every worker; only the pages touched count in a worker's RSS.
 READER_MMAP_BYTES = 256 * 1024 * 1024
-# SQLite's WAL index header, kept twice at the start of the -shm file (Store.write_stamp).
-WAL_INDEX_HEADER_BYTES = 48
 WARNING_COLUMNS = frozenset({"token", "category", "incident_date", "region", "summary", "source",
                              "status", "created_by", "created_at"})
-
-
-def _map_for_reading(path: str, size: int):
-    """A read-only shared memory map of the first ``size`` bytes of a file, or None."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        return mmap.mmap(descriptor, size, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # missing or shorter than size: SQLite has not set it up
-        return None
-    finally:
-        os.close(descriptor)  # the map keeps what it needs
 
 
 class StoreError(Exception):
@@ -70,9 +52,6 @@ def _configure(conn: sqlite3.Connection) -> None:
 class Store:
     def __init__(self, path):
         self.path = Path(path)
-        self._shm_path = f"{self.path.absolute()}-shm"
-        self._shm = None  # a read-only memory map of the WAL index (write_stamp)
-        self._shm_lock = threading.Lock()
         self._local = threading.local()
 
     # -- connections -------------------------------------------------------
@@ -102,7 +81,6 @@ class Store:
         return conn
 
     def close(self) -> None:
-        self.release_write_stamp()
         for name in ("db", "reader"):
             handle = getattr(self._local, name, None)
             if handle is not None:
@@ -243,40 +221,15 @@ class Store:
         finally:
             conn.execute("COMMIT")
 
-    def write_stamp(self) -> bytes | None:
-        """What SQLite's WAL index header says now, or None when it cannot be read.
+    def write_stamp(self) -> int:
+        """A number that changes whenever another connection (of any process) commits
+        a change: SQLite's ``PRAGMA data_version``, on this thread's reader.
 
-        The header (https://www.sqlite.org/walformat.html, "The WAL-Index Header") is the
-        first 96 bytes of the ``-shm`` file: two copies of 48 bytes holding a change
-        counter, the last committed frame and checksums. Every commit rewrites it, and
-        SQLite's own readers use it to learn that the database changed; so an unchanged
-        header means nothing was committed. It is read from a memory map of the file:
-        no system call (an ``fstat`` of the log cost a check about 7 us under load).
-        Copies that differ (read while a writer was writing them) give None."""
-        shm = self._shm_map()
-        if shm is None:
-            return None
-        header = shm[:2 * WAL_INDEX_HEADER_BYTES]
-        first = header[:WAL_INDEX_HEADER_BYTES]
-        return first if first == header[WAL_INDEX_HEADER_BYTES:] else None
-
-    def _shm_map(self):
-        shm = self._shm
-        if shm is None:
-            with self._shm_lock:
-                if self._shm is None:
-                    self._shm = _map_for_reading(self._shm_path, 2 * WAL_INDEX_HEADER_BYTES)
-                shm = self._shm
-        return shm
-
-    def release_write_stamp(self) -> None:
-        """Unmap the WAL index; the next ``write_stamp`` maps the file there is then. A map
-        stays on the file it was made of: should SQLite delete and create it again (once
-        no connection has the database open), only a new map sees the new one."""
-        with self._shm_lock:
-            if self._shm is not None:
-                self._shm.close()
-                self._shm = None
+        SQLite reads it from its own WAL index. This process must not open the ``-shm``
+        (or database) file itself: closing any descriptor of a file drops every POSIX
+        lock the process holds on it, SQLite's included, and SQLite relies on those
+        (another process could then reset the WAL index under this one's readers)."""
+        return self.reader.execute("PRAGMA data_version").fetchone()[0]
 
     def warnings_inserted(self) -> tuple[str | None, int]:
         """(epoch, how many warnings were inserted in it): the trigger's count, which

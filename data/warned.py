@@ -13,11 +13,10 @@ bytes, only costs time, never a wrong answer. Only tokens are held, never a numb
 What it must never do is miss a warning. Warnings are only ever added by INSERT,
 and every insert counts itself in ``meta`` (the trigger of migration 5; an import
 counts its rows at once, in its own transaction). The count is read again when
-the database may have changed: when SQLite's WAL index header changed since the
-last reading (``Store.write_stamp``: every commit rewrites it, and it is read from
-a memory map, without a system call), after a change made through this process's
-Checker (``stale``), and in any case once ``REFRESH_SECONDS`` have passed (should
-the header ever not be readable, or the map be of a file SQLite replaced). If the
+the database may have changed: when SQLite's data version changed since the last
+reading (``Store.write_stamp``: any commit by another connection changes it), after
+a change made through this process's Checker (``stale``), and in any case once
+``REFRESH_SECONDS`` have passed. If the
 count grew by n, the tokens of the n warnings with the highest ids are added, read
 in the same snapshot. SQLite gives an inserted row an id above every row in the
 table when the insert names none (no insert of ours does), so every row inserted
@@ -56,13 +55,12 @@ class WarnedTokens:
         # sees one part without the others
         self._state: tuple[array, array, frozenset] = _indexed(array("Q")) + (frozenset(),)
         self._seen: tuple | None = None  # (epoch, insert count) the state reflects
-        self._stamp = None  # the WAL index header, read before that count was
+        self._stamp = None  # SQLite's data version, read before that count was
         self._due = 0.0
 
     def may_have(self, token: bytes) -> bool:
         """False only when no warning, of any status, has this token."""
-        stamp = self.store.write_stamp()
-        if stamp is None or stamp != self._stamp or self.clock() >= self._due:
+        if self.store.write_stamp() != self._stamp or self.clock() >= self._due:
             self.refresh()
         prefix = int.from_bytes(token[:8], "big")
         prefixes, starts, recent = self._state
@@ -80,7 +78,6 @@ class WarnedTokens:
         does not answer from a state that may be behind."""
         with self._lock:
             due = self.clock() + self.refresh_seconds
-            self.store.release_write_stamp()  # map the WAL index SQLite uses now
             stamp = self.store.write_stamp()  # before reading: a commit after it changes it
             with self.store.snapshot():
                 inserted = self.store.warnings_inserted()

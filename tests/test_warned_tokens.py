@@ -11,6 +11,8 @@ CLI (another Store and Checker on the same file, as another process would be).
 
 import random
 import sqlite3
+import subprocess
+import sys
 import time
 from datetime import date
 from functools import partial
@@ -470,21 +472,45 @@ def test_verdicts_with_the_cache_equal_verdicts_without(make_app, member_token, 
     assert with_warnings >= 80  # the comparison covered numbers with warnings, not just zeros
 
 
-def test_the_write_stamp_follows_commits_and_a_log_made_anew(instance):
+def test_the_write_stamp_follows_commits_of_other_connections_and_processes(instance):
     reader = Store(db_path(instance))
     writer = Store(db_path(instance))
     rng = random.Random(5)
     writer.insert_warning(warning_row(rng.randbytes(32)))
     before = reader.write_stamp()
-    assert before is not None
-    assert reader.write_stamp() == before  # nothing committed: the same header
+    assert reader.write_stamp() == before  # nothing committed
     writer.insert_warning(warning_row(rng.randbytes(32)))
-    assert reader.write_stamp() != before  # a commit rewrote the WAL index header
-    writer.close()  # the last connection: SQLite checkpoints and deletes the log and index
-    reader.release_write_stamp()
-    assert reader.write_stamp() is None  # no index to read: every check reads the count
-    writer.insert_warning(warning_row(rng.randbytes(32)))  # a new log and index
-    reader.release_write_stamp()
-    assert reader.write_stamp() is not None
+    after = reader.write_stamp()
+    assert after != before  # a commit of another connection in this process
+    subprocess.run([sys.executable, "-c", COMMIT_ELSEWHERE, str(db_path(instance))], check=True)
+    assert reader.write_stamp() != after  # and of another process
     writer.close()
     reader.close()
+
+
+COMMIT_ELSEWHERE = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); " \
+    "c.execute(\"INSERT OR REPLACE INTO meta VALUES ('test_mark', random())\"); c.commit()"
+CHECKPOINT_ELSEWHERE = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); " \
+    "print(c.execute('PRAGMA wal_checkpoint(TRUNCATE)').fetchone()[0])"
+
+
+def test_refreshing_keeps_the_locks_sqlite_holds_for_this_process(instance):
+    # POSIX locks belong to a process: closing any descriptor of a file drops them all,
+    # SQLite's included. A refresh that opened and closed the -shm file (as one did) let
+    # another process reset the log under a read transaction of this one.
+    writer, holder, refresher = (Store(db_path(instance)) for _ in range(3))
+    rng = random.Random(6)
+    writer.insert_warning(warning_row(rng.randbytes(32)))
+    warned = WarnedTokens(refresher)
+    with holder.snapshot() as conn:  # a read transaction of this process, as a lookup's
+        conn.execute("SELECT count(*) FROM warnings").fetchone()
+        writer.insert_warning(warning_row(rng.randbytes(32)))  # log frames it must not lose
+        for _ in range(3):
+            warned.refresh()
+            assert warned.may_have(rng.randbytes(32)) in (True, False)
+        busy = subprocess.run([sys.executable, "-c", CHECKPOINT_ELSEWHERE,
+                               str(db_path(instance))], check=True, capture_output=True,
+                              text=True).stdout.strip()
+        assert busy == "1"  # the reader's lock held: the log could not be reset
+    for store in (writer, holder, refresher):
+        store.close()
