@@ -13,16 +13,17 @@ bytes, only costs time, never a wrong answer. Only tokens are held, never a numb
 What it must never do is miss a warning. Warnings are only ever added by INSERT,
 and every insert counts itself in ``meta`` (the trigger of migration 5; an import
 counts its rows at once, in its own transaction). The count is read again when
-the database may have changed: when SQLite's data version changed since the last
-reading (``Store.write_stamp``: any commit by another connection changes it), after
-a change made through this process's Checker (``stale``), and in any case once
-``REFRESH_SECONDS`` have passed. If the
-count grew by n, the tokens of the n warnings with the highest ids are added, read
-in the same snapshot. SQLite gives an inserted row an id above every row in the
-table when the insert names none (no insert of ours does), so every row inserted
-since the last reading that is still there is among the n highest. A warning added by another process (the
-CLI, another worker) therefore answers this process's next check, and always
-within ``REFRESH_SECONDS``.
+the database may have changed: when SQLite's data version changed since the same
+thread's last reading (``Store.write_stamp``: any commit by another connection changes
+it, and each thread reads through a connection of its own, whose versions count on
+their own), after a change made through this process's Checker (``stale``), and in
+any case once ``REFRESH_SECONDS`` have passed. If the count grew by n, the tokens of
+the n warnings with the highest ids are added, read in the same snapshot. SQLite
+gives an inserted row an id above every row in the table when the insert names none
+(no insert of ours does), so every row inserted since the last reading that is still
+there is among the n highest. A warning added by another process (the CLI, another
+worker) therefore answers this process's next check, and always within
+``REFRESH_SECONDS``.
 
 A restore puts back a database whose count may come to equal the one last read
 while holding other warnings, so ``checker restore`` gives the restored database
@@ -55,12 +56,15 @@ class WarnedTokens:
         # sees one part without the others
         self._state: tuple[array, array, frozenset] = _indexed(array("Q")) + (frozenset(),)
         self._seen: tuple | None = None  # (epoch, insert count) the state reflects
-        self._stamp = None  # SQLite's data version, read before that count was
+        # SQLite's data version as this thread's connection read it before its last
+        # reading of the count: versions count per connection, and so per thread
+        self._stamps = threading.local()
         self._due = 0.0
 
     def may_have(self, token: bytes) -> bool:
         """False only when no warning, of any status, has this token."""
-        if self.store.write_stamp() != self._stamp or self.clock() >= self._due:
+        stamp = getattr(self._stamps, "stamp", None)
+        if self.store.write_stamp() != stamp or self.clock() >= self._due:
             self.refresh()
         prefix = int.from_bytes(token[:8], "big")
         prefixes, starts, recent = self._state
@@ -84,7 +88,7 @@ class WarnedTokens:
                 if inserted != self._seen:
                     self._state = self._caught_up(inserted)
                     self._seen = inserted
-            self._stamp, self._due = stamp, due
+            self._stamps.stamp, self._due = stamp, due
 
     def _caught_up(self, inserted: tuple) -> tuple[array, array, frozenset]:
         prefixes, starts, recent = self._state

@@ -13,6 +13,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from functools import partial
@@ -492,6 +493,26 @@ COMMIT_ELSEWHERE = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); " \
     "c.execute(\"INSERT OR REPLACE INTO meta VALUES ('test_mark', random())\"); c.commit()"
 CHECKPOINT_ELSEWHERE = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); " \
     "print(c.execute('PRAGMA wal_checkpoint(TRUNCATE)').fetchone()[0])"
+
+
+def test_a_thread_sees_a_commit_made_after_another_threads_reading(instance):
+    # Each thread reads through a connection of its own, and SQLite's data version counts
+    # per connection: a new thread's first value says nothing of another's (waitress,
+    # `checker serve`, runs checks in 8 threads).
+    reader, writer = Store(db_path(instance)), Store(db_path(instance))
+    warned = WarnedTokens(reader, refresh_seconds=3600)  # no timed refresh to hide a miss
+    warned.refresh()
+    token = random.Random(7).randbytes(32)
+    writer.insert_warning(warning_row(token))
+    answers = []
+    for _ in range(2):  # two new threads, each with a new connection
+        thread = threading.Thread(target=lambda: answers.append(warned.may_have(token)))
+        thread.start()
+        thread.join()
+    assert answers == [True, True]
+    assert warned.may_have(token)  # and this thread, whose own connection saw the commit
+    writer.close()
+    reader.close()
 
 
 def test_refreshing_keeps_the_locks_sqlite_holds_for_this_process(instance):
