@@ -16,14 +16,15 @@ counts its rows at once, in its own transaction). The count is read again when
 the database may have changed: when SQLite's data version changed since the same
 thread's last reading (``Store.write_stamp``: any commit by another connection changes
 it, and each thread reads through a connection of its own, whose versions count on
-their own), after a change made through this process's Checker (``stale``), and in
-any case once ``REFRESH_SECONDS`` have passed. If the count grew by n, the tokens of
+their own; looked at every ``VERSION_SECONDS`` at most), after a change made through
+this process's Checker (``stale``), and in any case once ``REFRESH_SECONDS`` have
+passed. If the count grew by n, the tokens of
 the n warnings with the highest ids are added, read in the same snapshot. SQLite
 gives an inserted row an id above every row in the table when the insert names none
 (no insert of ours does), so every row inserted since the last reading that is still
 there is among the n highest. A warning added by another process (the CLI, another
-worker) therefore answers this process's next check, and always within
-``REFRESH_SECONDS``.
+worker) therefore answers this process's checks from ``VERSION_SECONDS`` after it
+on, and always within ``REFRESH_SECONDS``.
 
 A restore puts back a database whose count may come to equal the one last read
 while holding other warnings, so ``checker restore`` gives the restored database
@@ -41,6 +42,7 @@ from array import array
 from bisect import bisect_left
 
 REFRESH_SECONDS = 1.0
+VERSION_SECONDS = 0.01  # a commit elsewhere counts from this thread's checks this much later
 BUCKET_SHIFT = 48  # a prefix's top 16 bits choose its range
 # More new warnings than this since the array was read: read it all again
 # (about half a second at a million warnings) instead of holding them in a set.
@@ -63,8 +65,8 @@ class WarnedTokens:
 
     def may_have(self, token: bytes) -> bool:
         """False only when no warning, of any status, has this token."""
-        stamp = getattr(self._stamps, "stamp", None)
-        if self.store.write_stamp() != stamp or self.clock() >= self._due:
+        now = self.clock()
+        if now >= self._due or self._committed_elsewhere(now):
             self.refresh()
         prefix = int.from_bytes(token[:8], "big")
         prefixes, starts, recent = self._state
@@ -72,6 +74,16 @@ class WarnedTokens:
         end = starts[bucket + 1]
         i = bisect_left(prefixes, prefix, starts[bucket], end)
         return (i < end and prefixes[i] == prefix) or prefix in recent
+
+    def _committed_elsewhere(self, now: float) -> bool:
+        """Whether SQLite's data version moved since this thread's last reading of the
+        count. Looked at once every VERSION_SECONDS at most: reading it is a read
+        transaction (about 5 us), and under load checks come far more often."""
+        local = self._stamps
+        if now < getattr(local, "next_look", now):
+            return False
+        local.next_look = now + VERSION_SECONDS
+        return self.store.write_stamp() != getattr(local, "stamp", None)
 
     def stale(self) -> None:
         """Read the count again before the next check (a change was made here)."""

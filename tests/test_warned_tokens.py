@@ -36,7 +36,7 @@ from checker.instance import open_checker
 from checker.settings import Settings
 from data import Store
 from data.schema import INSERT_TRIGGER_NAME, INSERTS_MARK, MIGRATIONS, SCHEMA_VERSION
-from data.warned import REFRESH_SECONDS, WarnedTokens
+from data.warned import REFRESH_SECONDS, VERSION_SECONDS, WarnedTokens
 
 # Checks are cheap here: no budget or distinct-number quota gets in the way of polling.
 FAST = {"CHECK_LIMITS": "1000000 per minute", "DISTINCT_DAILY_QUOTA": 0,
@@ -359,6 +359,21 @@ def test_warned_tokens_catches_up_after_refresh_seconds_and_at_once_after_stale(
     clock.advance(1.0)  # exactly refresh_seconds
     assert warned.may_have(third)
     assert len(warned) == 3
+
+
+def test_a_commit_elsewhere_counts_from_version_seconds_after_it(instance):
+    clock = FakeClock()
+    warned = WarnedTokens(Store(db_path(instance)), refresh_seconds=3600, clock=clock)
+    rng = random.Random(12)
+    tokens = [rng.randbytes(32) for _ in range(2)]
+    other_process = Store(db_path(instance))
+    for token in tokens:
+        assert not warned.may_have(token)  # the version looked at: no warning yet
+        other_process.insert_warning(warning_row(token))
+        warned.may_have(token)  # at once: either answer is allowed
+        clock.advance(VERSION_SECONDS)
+        assert warned.may_have(token)  # no timed refresh: the version told
+    other_process.close()
 
 
 def test_more_than_max_recent_new_warnings_read_everything_again(instance, monkeypatch):
