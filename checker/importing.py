@@ -14,7 +14,6 @@ import csv
 import ctypes
 import gc
 import io
-import itertools
 import multiprocessing
 import operator
 import os
@@ -23,7 +22,7 @@ import queue
 import signal
 import threading
 from collections import deque
-from itertools import islice
+from itertools import cycle, islice
 
 from checker.errors import InvalidNumber, InvalidRequest, Refused
 
@@ -279,7 +278,7 @@ class RowPipeline:
 
     def _from_pool(self):
         in_flight = deque()
-        workers = itertools.cycle(self.pool)
+        workers = cycle(self.pool)
         for chunk in self._chunks():
             worker = next(workers)
             worker.send(chunk)

@@ -18,11 +18,10 @@ thread's last reading (``Store.write_stamp``: any commit by another connection c
 it, and each thread reads through a connection of its own, whose versions count on
 their own; looked at every ``VERSION_SECONDS`` at most), after a change made through
 this process's Checker (``stale``), and in any case once ``REFRESH_SECONDS`` have
-passed. If the count grew by n, the tokens of
-the n warnings with the highest ids are added, read in the same snapshot. SQLite
-gives an inserted row an id above every row in the table when the insert names none
-(no insert of ours does), so every row inserted since the last reading that is still
-there is among the n highest. A warning added by another process (the CLI, another
+passed. If the count grew by n, the tokens of the n warnings with the highest ids are
+added, read in the same snapshot. SQLite gives an inserted row an id above every row
+in the table when the insert names none (no insert of ours does), so every row
+inserted since the last reading that is still there is among the n highest. A warning added by another process (the CLI, another
 worker) therefore answers this process's checks from ``VERSION_SECONDS`` after it
 on, and always within ``REFRESH_SECONDS``.
 
